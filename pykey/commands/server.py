@@ -1,0 +1,1024 @@
+"""Server commands: COMMAND, INFO, CONFIG, TIME, LASTSAVE, SLOWLOG, SHUTDOWN, DEBUG.
+
+Everything COMMAND reports is derived from the registry's :class:`Command` objects, so the
+introspection replies can never drift from what the engine actually enforces.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import resource
+import sys
+import time
+from typing import Any
+
+from .. import REDIS_VERSION, errors
+from ..config import ConfigError
+from ..datatypes.glob import compile_glob
+from ..engine import registry
+from ..engine.client import Client
+from ..engine.registry import Command, command, container
+from ..keyspace.database import type_name
+from ..protocol.replies import OK, BigNumber, Push, Raw, SetReply, Simple, Verbatim
+from .util import parse_float, parse_int
+
+VALKEY_VERSION = "8.0.1"
+
+
+def help_reply(name: str, lines: list[str]) -> list[Simple]:
+    """Valkey's addReplyHelp: a header, the lines, then the HELP entry, as simple strings."""
+    out = [Simple(f"{name.upper()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")]
+    out += [Simple(s) for s in lines]
+    out += [Simple("HELP"), Simple("    Print this help.")]
+    return out
+
+
+def is_local(c: Client) -> bool:
+    """Valkey's islocalClient: loopback TCP or a unix socket."""
+    addr = c.addr
+    return (not addr or addr.startswith("127.0.0.1:") or addr.startswith("[::1]:")
+            or addr.startswith("/") or c.fd == -1 and ":" not in addr)
+
+
+def allow_protected(c: Client, setting: str) -> bool:
+    return setting == "yes" or (setting == "local" and is_local(c))
+
+
+# ====================================================================== COMMAND
+container("command", group="server", since="2.8.13", arity=-1,
+          summary="Describes every command the server knows.")
+_CMD = registry.COMMANDS[b"command"]
+_CMD.flags = frozenset(("loading", "stale", "sentinel"))
+_CMD.acl = ("connection",)
+_CMD.tips = ("nondeterministic_output_order",)
+_CMD.complexity = "O(N) where N is the total number of commands"
+
+
+def _flag_set(flags: list[str]) -> SetReply:
+    return SetReply([Simple(f) for f in flags])
+
+
+def _key_spec(ks: registry.KeySpec) -> dict:
+    out: dict = {}
+    if ks.notes:
+        out[b"notes"] = ks.notes.encode()
+    out[b"flags"] = _flag_set([f for f in registry.KEY_FLAG_ORDER if f in ks.flags])
+    b = ks.begin
+    if b[0] == "index":
+        begin = {b"type": b"index", b"spec": {b"index": b[1]}}
+    elif b[0] == "keyword":
+        begin = {b"type": b"keyword", b"spec": {b"keyword": b[1].encode() if isinstance(b[1], str) else b[1],
+                                                b"startfrom": b[2]}}
+    else:
+        begin = {b"type": b"unknown", b"spec": {}}
+    out[b"begin_search"] = begin
+    f = ks.find
+    if f[0] == "range":
+        find = {b"type": b"range", b"spec": {b"lastkey": f[1], b"keystep": f[2], b"limit": f[3]}}
+    elif f[0] == "keynum":
+        find = {b"type": b"keynum", b"spec": {b"keynumidx": f[1], b"firstkey": f[2], b"keystep": f[3]}}
+    else:
+        find = {b"type": b"unknown", b"spec": {}}
+    out[b"find_keys"] = find
+    return out
+
+
+def command_info(cmd: Command | None) -> Any:
+    """The 10-element array of Valkey's addReplyCommandInfo (None for an unknown command)."""
+    if cmd is None:
+        return None
+    subs: Any = [command_info(s) for s in cmd.subcommands.values()] if cmd.subcommands else SetReply()
+    return [cmd.name.encode(), cmd.arity, _flag_set(cmd.info_flags()),
+            cmd.first_key, cmd.last_key, cmd.step,
+            _flag_set(["@" + a for a in cmd.acl_categories()]),
+            SetReply([t.encode() for t in cmd.tips]),
+            SetReply([_key_spec(k) for k in cmd.key_specs]), subs]
+
+
+def command_docs(cmd: Command) -> dict:
+    """Valkey's addReplyCommandDocs map."""
+    out: dict = {}
+    if cmd.summary:
+        out[b"summary"] = cmd.summary.encode()
+    if cmd.since:
+        out[b"since"] = cmd.since.encode()
+    out[b"group"] = cmd.group.encode()
+    if cmd.complexity:
+        out[b"complexity"] = cmd.complexity.encode()
+    if cmd.doc_flags:
+        out[b"doc_flags"] = _flag_set(list(cmd.doc_flags))
+    if cmd.deprecated_since:
+        out[b"deprecated_since"] = cmd.deprecated_since.encode()
+    if cmd.replaced_by:
+        out[b"replaced_by"] = cmd.replaced_by.encode()
+    if cmd.history:
+        out[b"history"] = SetReply([[v.encode(), d.encode()] for v, d in cmd.history])
+    if cmd.arguments:
+        out[b"arguments"] = list(cmd.arguments)
+    if cmd.subcommands:
+        out[b"subcommands"] = {s.name.encode(): command_docs(s) for s in cmd.subcommands.values()}
+    return out
+
+
+def lookup_by_name(name: bytes) -> Command | None:
+    """A command by its full name: "get" or "config|get"."""
+    parts = name.lower().split(b"|")
+    cmd = registry.COMMANDS.get(parts[0])
+    if cmd is None or len(parts) > 2:
+        return None
+    if len(parts) == 2:
+        return cmd.subcommands.get(parts[1])
+    return cmd
+
+
+def command_(c: Client, *args: bytes):
+    if args:
+        raise errors.unknown_subcommand(args[0], "command")
+    return [command_info(cmd) for cmd in registry.COMMANDS.values()]
+
+
+_CMD.func = command_
+
+
+@command("count", parent="command", arity=2, flags="loading stale sentinel", acl="connection",
+         group="server", since="2.8.13", summary="Tells how many commands the server knows.", complexity="O(1)")
+def command_count(c: Client) -> int:
+    return len(registry.COMMANDS)
+
+
+@command("info", parent="command", arity=-2, flags="loading stale sentinel", acl="connection",
+         tips="nondeterministic_output_order", group="server", since="2.8.13",
+         summary="Describes the given commands, or all of them.",
+         complexity="O(N) where N is the number of commands to look up",
+         history=(("7.0.0", "Allowed to be called with no argument to get info on all commands."),))
+def command_info_(c: Client, *names: bytes):
+    if not names:
+        return [command_info(cmd) for cmd in registry.COMMANDS.values()]
+    return [command_info(lookup_by_name(n)) for n in names]
+
+
+@command("docs", parent="command", arity=-2, flags="loading stale sentinel", acl="connection",
+         tips="nondeterministic_output_order", group="server", since="7.0.0",
+         summary="Gives documentation for the given commands, or all of them.",
+         complexity="O(N) where N is the number of commands to look up")
+def command_docs_(c: Client, *names: bytes):
+    if not names:
+        return {cmd.name.encode(): command_docs(cmd) for cmd in registry.COMMANDS.values()}
+    out = {}
+    for n in names:
+        cmd = lookup_by_name(n)
+        if cmd is not None:
+            out[cmd.name.encode()] = command_docs(cmd)
+    return out
+
+
+@command("list", parent="command", arity=-2, flags="loading stale sentinel", acl="connection",
+         tips="nondeterministic_output_order", group="server", since="7.0.0",
+         summary="Lists the names of the server's commands, optionally filtered.",
+         complexity="O(N) where N is the total number of Valkey commands")
+def command_list(c: Client, *args: bytes):
+    match = None
+    i = 0
+    while i < len(args):
+        if args[i].lower() == b"filterby" and len(args) - i - 1 == 2:
+            kind, arg = args[i + 1].lower(), args[i + 2]
+            if kind == b"module":
+                def match(cmd: Command) -> bool:
+                    return False
+            elif kind == b"aclcat":
+                cat = arg.decode("utf-8", "replace").lower()
+
+                def match(cmd: Command, cat: str = cat) -> bool:
+                    return cat in cmd.acl_categories()
+            elif kind == b"pattern":
+                m = compile_glob(arg.lower())
+
+                def match(cmd: Command, m: Any = m) -> bool:
+                    return m(cmd.name.encode()) is not None
+            else:
+                raise errors.SYNTAX
+            i += 3
+        else:
+            raise errors.SYNTAX
+    return [cmd.name.encode() for cmd in registry.all_commands() if match is None or match(cmd)]
+
+
+def _getkeys(argv: list[bytes]) -> tuple[Command, list[int]]:
+    cmd = registry.lookup(argv)
+    if cmd is None:
+        raise errors.err("Invalid command specified")
+    if not cmd.key_specs and cmd.getkeys is None and cmd.first_key <= 0:
+        raise errors.err("The command has no key arguments")
+    n = len(argv)
+    if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
+        raise errors.err("Invalid number of arguments specified for command")
+    try:
+        pos = cmd.key_positions(argv)
+    except (IndexError, ValueError, errors.CommandError):
+        pos = []
+    if not pos and "no_mandatory_keys" not in cmd.flags:
+        raise errors.err("Invalid arguments specified for command")
+    return cmd, pos
+
+
+@command("getkeys", parent="command", arity=-3, flags="loading stale sentinel", acl="connection",
+         group="server", since="2.8.13", summary="Works out which arguments of a given command are keys.",
+         complexity="O(N) where N is the number of arguments to the command")
+def command_getkeys(c: Client, *argv: bytes):
+    _, pos = _getkeys(list(argv))
+    return [argv[i] for i in pos]
+
+
+def _spec_flags_for(cmd: Command, pos: int) -> list[str]:
+    specs = cmd.key_specs
+    flags: tuple[str, ...] = specs[0].flags if specs else ()
+    for ks in specs:
+        if ks.begin[0] == "index" and ks.find[0] == "range":
+            first = ks.begin[1]
+            last = ks.find[1]
+            if pos >= first and (last < 0 or pos <= first + last):
+                flags = ks.flags
+                break
+    return [f for f in registry.KEY_FLAG_ORDER if f in flags]
+
+
+@command("getkeysandflags", parent="command", arity=-3, flags="loading stale sentinel",
+         acl="connection", group="server", since="7.0.0",
+         summary="Works out which arguments of a given command are keys, and how each is accessed.",
+         complexity="O(N) where N is the number of arguments to the command")
+def command_getkeysandflags(c: Client, *argv: bytes):
+    cmd, pos = _getkeys(list(argv))
+    return [[argv[i], _flag_set(_spec_flags_for(cmd, i))] for i in pos]
+
+
+@command("help", parent="command", arity=2, flags="loading stale sentinel", acl="connection",
+         group="server", since="5.0.0", summary="Describes the available subcommands.",
+         complexity="O(1)")
+def command_help(c: Client):
+    return help_reply("command", [
+        "(no subcommand)",
+        "    Return details about all commands.",
+        "COUNT",
+        "    Return the total number of commands in this server.",
+        "LIST",
+        "    Return a list of all commands in this server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full command.",
+    ])
+
+
+# ====================================================================== INFO
+def bytes_to_human(n: int) -> str:
+    """Valkey's bytesToHuman."""
+    if n < 1024:
+        return f"{n}B"
+    for unit, div in (("K", 1024), ("M", 1024**2), ("G", 1024**3), ("T", 1024**4), ("P", 1024**5)):
+        if n < div * 1024 or unit == "P":
+            return f"{n / div:.2f}{unit}"
+    return f"{n}B"
+
+
+def _rss() -> int:
+    """Resident set size: cheap, from /proc when there is one."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _total_system_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
+
+
+DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                    "module_list", "errorstats", "cluster", "keyspace")
+
+
+def _fields(title: str, items: list[tuple[str, Any]]) -> str:
+    return f"# {title}\r\n" + "".join(f"{k}:{v}\r\n" for k, v in items)
+
+
+def _sec_server(c: Client) -> str:
+    s = c.server
+    uptime = int(time.time() - s.start_time)
+    un = os.uname()
+    return _fields("Server", [
+        ("redis_version", REDIS_VERSION), ("server_name", "valkey"), ("valkey_version", VALKEY_VERSION),
+        ("redis_git_sha1", "00000000"), ("redis_git_dirty", 0), ("redis_build_id", "0"),
+        ("redis_mode", "standalone"), ("os", f"{un.sysname} {un.release} {un.machine}"),
+        ("arch_bits", 64 if sys.maxsize > 2**32 else 32), ("monotonic_clock", "POSIX clock_gettime"),
+        ("multiplexing_api", "epoll" if sys.platform.startswith("linux") else "kqueue"),
+        ("gcc_version", "0.0.0"), ("process_id", os.getpid()), ("process_supervised", "no"),
+        ("run_id", s.run_id), ("tcp_port", s.listeners_info.get("port", s.config["port"])),
+        ("server_time_usec", time.time_ns() // 1000), ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400), ("hz", s.config["hz"]), ("configured_hz", s.config["hz"]),
+        ("lru_clock", s.lru_clock), ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""),
+        ("config_file", s.config.file or ""), ("io_threads_active", 0), ("availability_zone", ""),
+        ("python_version", platform.python_version()),
+    ])
+
+
+def _sec_clients(c: Client) -> str:
+    s = c.server
+    normal = [x for x in s.clients.values() if x.kind != "replica"]
+    return _fields("Clients", [
+        ("connected_clients", len(normal)), ("cluster_connections", 0),
+        ("maxclients", s.config["maxclients"]),
+        ("client_recent_max_input_buffer", max((x.qbuf_bytes for x in normal), default=0)),
+        ("client_recent_max_output_buffer", max((x.obuf_bytes for x in normal), default=0)),
+        ("blocked_clients", s.blocked_clients),
+        ("tracking_clients", sum(1 for x in normal if x.tracking is not None)),
+        ("pubsub_clients", sum(1 for x in normal if x.subscriptions() or x.shard_channels)),
+        ("watching_clients", sum(1 for x in normal if x.watched)),
+        ("clients_in_timeout_table", sum(1 for x in normal if x.blocked is not None)),
+        ("total_watched_keys", sum(len(x.watched) for x in normal if x.watched)),
+        ("total_blocking_keys", len(s.blocking_keys)), ("total_blocking_keys_on_nokey", 0),
+    ])
+
+
+def _sec_memory(c: Client) -> str:
+    s = c.server
+    rss = _rss()
+    used = rss
+    s_peak = max(getattr(s, "stat_peak_memory", 0), used)
+    s.stat_peak_memory = s_peak
+    total = _total_system_memory()
+    maxmem = s.config["maxmemory"]
+    return _fields("Memory", [
+        ("used_memory", used), ("used_memory_human", bytes_to_human(used)),
+        ("used_memory_rss", rss), ("used_memory_rss_human", bytes_to_human(rss)),
+        ("used_memory_peak", s_peak), ("used_memory_peak_human", bytes_to_human(s_peak)),
+        ("used_memory_peak_perc", f"{used * 100 / s_peak:.2f}%"), ("used_memory_overhead", 0),
+        ("used_memory_startup", 0), ("used_memory_dataset", used), ("used_memory_dataset_perc", "100.00%"),
+        ("allocator_allocated", used), ("allocator_active", rss), ("allocator_resident", rss),
+        ("allocator_muzzy", 0), ("total_system_memory", total),
+        ("total_system_memory_human", bytes_to_human(total)), ("used_memory_lua", 31744),
+        ("used_memory_vm_eval", 31744), ("used_memory_lua_human", "31.00K"),
+        ("used_memory_scripts_eval", 0), ("number_of_cached_scripts", 0), ("number_of_functions", 0),
+        ("number_of_libraries", 0), ("used_memory_vm_functions", 32768), ("used_memory_vm_total", 64512),
+        ("used_memory_vm_total_human", "63.00K"), ("used_memory_functions", 0), ("used_memory_scripts", 0),
+        ("used_memory_scripts_human", "0B"), ("maxmemory", maxmem), ("maxmemory_human", bytes_to_human(maxmem)),
+        ("maxmemory_policy", s.config["maxmemory-policy"]), ("allocator_frag_ratio", "1.00"),
+        ("allocator_frag_bytes", 0), ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
+        ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0), ("mem_fragmentation_ratio", "1.00"),
+        ("mem_fragmentation_bytes", 0), ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
+        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0), ("mem_clients_normal", 0),
+        ("mem_cluster_links", 0), ("mem_aof_buffer", 0), ("mem_allocator", "libc"),
+        ("mem_overhead_db_hashtable_rehashing", 0), ("active_defrag_running", 0),
+        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
+    ])
+
+
+def _sec_persistence(c: Client) -> str:
+    s = c.server
+    return _fields("Persistence", [
+        ("loading", int(bool(s.loading))), ("async_loading", 0), ("current_cow_peak", 0),
+        ("current_cow_size", 0), ("current_cow_size_age", 0), ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", 0), ("current_save_keys_total", 0),
+        ("rdb_changes_since_last_save", s.dirty), ("rdb_bgsave_in_progress", 0),
+        ("rdb_last_save_time", s.lastsave), ("rdb_last_bgsave_status", "ok"),
+        ("rdb_last_bgsave_time_sec", -1), ("rdb_current_bgsave_time_sec", -1), ("rdb_saves", 0),
+        ("rdb_last_cow_size", 0), ("rdb_last_load_keys_expired", 0), ("rdb_last_load_keys_loaded", 0),
+        ("aof_enabled", int(bool(s.config["appendonly"]))), ("aof_rewrite_in_progress", 0),
+        ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1),
+        ("aof_current_rewrite_time_sec", -1), ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", 0),
+        ("aof_rewrites_consecutive_failures", 0), ("aof_last_write_status", "ok"),
+        ("aof_last_cow_size", 0), ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
+    ])
+
+
+def _ops_per_sec(s: Any) -> int:
+    """Commands a second over the last sample window (Valkey samples in cron; we sample here)."""
+    now = time.monotonic()
+    last = getattr(s, "_ops_sample", None)
+    s._ops_sample = (now, s.stat_numcommands)
+    if last is None or now - last[0] <= 0:
+        return 0
+    return int((s.stat_numcommands - last[1]) / (now - last[0]))
+
+
+def _sec_stats(c: Client) -> str:
+    s = c.server
+    g = getattr
+    return _fields("Stats", [
+        ("total_connections_received", s.stat_numconnections),
+        ("total_commands_processed", s.stat_numcommands),
+        ("instantaneous_ops_per_sec", _ops_per_sec(s)),
+        ("total_net_input_bytes", s.stat_net_input_bytes), ("total_net_output_bytes", s.stat_net_output_bytes),
+        ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
+        ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
+        ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
+        ("rejected_connections", s.stat_rejected_conn), ("sync_full", 0), ("sync_partial_ok", 0),
+        ("sync_partial_err", 0), ("expired_keys", s.stat_expiredkeys),
+        ("expired_stale_perc", f"{s.stat_expired_stale_perc * 100:.2f}"),
+        ("expired_time_cap_reached_count", s.stat_expired_time_cap_reached_count),
+        ("expire_cycle_cpu_milliseconds", 0), ("evicted_keys", s.stat_evictedkeys), ("evicted_clients", 0),
+        ("evicted_scripts", 0), ("total_eviction_exceeded_time", 0), ("current_eviction_exceeded_time", 0),
+        ("keyspace_hits", s.stat_keyspace_hits), ("keyspace_misses", s.stat_keyspace_misses),
+        ("pubsub_channels", g(s, "pubsub_channel_count", 0)), ("pubsub_patterns", g(s, "pubsub_pattern_count", 0)),
+        ("pubsubshard_channels", 0), ("latest_fork_usec", 0), ("total_forks", 0),
+        ("migrate_cached_sockets", 0), ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0),
+        ("active_defrag_misses", 0), ("active_defrag_key_hits", 0), ("active_defrag_key_misses", 0),
+        ("total_active_defrag_time", 0), ("current_active_defrag_time", 0), ("tracking_total_keys", 0),
+        ("tracking_total_items", 0), ("tracking_total_prefixes", 0),
+        ("unexpected_error_replies", s.stat_unexpected_error_replies),
+        ("total_error_replies", s.stat_total_error_replies), ("dump_payload_sanitizations", 0),
+        ("total_reads_processed", s.stat_numcommands), ("total_writes_processed", s.stat_numcommands),
+        ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
+        ("io_threaded_freed_objects", 0), ("io_threaded_poll_processed", 0),
+        ("io_threaded_total_prefetch_batches", 0), ("io_threaded_total_prefetch_entries", 0),
+        ("client_query_buffer_limit_disconnections", s.stat_client_qbuf_limit_disconnections),
+        ("client_output_buffer_limit_disconnections", s.stat_client_outbuf_limit_disconnections),
+        ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0), ("eventloop_cycles", s.cron_loops),
+        ("eventloop_duration_sum", 0), ("eventloop_duration_cmd_sum", 0),
+        ("instantaneous_eventloop_cycles_per_sec", 0), ("instantaneous_eventloop_duration_usec", 0),
+        ("acl_access_denied_auth", g(s, "stat_auth_failures", 0)), ("acl_access_denied_cmd", 0),
+        ("acl_access_denied_key", 0), ("acl_access_denied_channel", 0),
+    ])
+
+
+def _sec_replication(c: Client) -> str:
+    s = c.server
+    replid = getattr(s, "replid", None) or s.run_id
+    return _fields("Replication", [
+        ("role", "master"), ("connected_slaves", 0), ("replicas_waiting_psync", 0),
+        ("master_failover_state", "no-failover"), ("master_replid", replid),
+        ("master_replid2", "0" * 40), ("master_repl_offset", getattr(s, "master_repl_offset", 0)),
+        ("second_repl_offset", -1), ("repl_backlog_active", 0), ("repl_backlog_size", 1048576),
+        ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0),
+    ])
+
+
+def _sec_cpu(c: Client) -> str:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return _fields("CPU", [
+        ("used_cpu_sys", f"{me.ru_stime:.6f}"), ("used_cpu_user", f"{me.ru_utime:.6f}"),
+        ("used_cpu_sys_children", f"{ch.ru_stime:.6f}"), ("used_cpu_user_children", f"{ch.ru_utime:.6f}"),
+        ("used_cpu_sys_main_thread", f"{me.ru_stime:.6f}"), ("used_cpu_user_main_thread", f"{me.ru_utime:.6f}"),
+    ])
+
+
+def _safe(name: str) -> str:
+    for ch in "#:\n\r":
+        name = name.replace(ch, "_")
+    return name
+
+
+def _sec_commandstats(c: Client) -> str:
+    lines = []
+    for cmd in registry.all_commands():
+        if cmd.calls or cmd.failed_calls or cmd.rejected_calls:
+            per = cmd.usec / cmd.calls if cmd.calls else 0
+            lines.append(f"cmdstat_{_safe(cmd.name)}:calls={cmd.calls},usec={cmd.usec},"
+                         f"usec_per_call={per:.2f},rejected_calls={cmd.rejected_calls},"
+                         f"failed_calls={cmd.failed_calls}\r\n")
+    return "# Commandstats\r\n" + "".join(lines)
+
+
+def _sec_errorstats(c: Client) -> str:
+    return "# Errorstats\r\n" + "".join(
+        f"errorstat_{_safe(k)}:count={v}\r\n" for k, v in sorted(c.server.errorstats.items()))
+
+
+def _sec_latencystats(c: Client) -> str:
+    return "# Latencystats\r\n"
+
+
+def _sec_cluster(c: Client) -> str:
+    return f"# Cluster\r\ncluster_enabled:{int(bool(c.server.config['cluster-enabled']))}\r\n"
+
+
+def _sec_keyspace(c: Client) -> str:
+    lines = []
+    for db in c.server.dbs:
+        if db.data:
+            lines.append(f"db{db.id}:keys={len(db.data)},expires={len(db.expires)},avg_ttl={db.avg_ttl}\r\n")
+    return "# Keyspace\r\n" + "".join(lines)
+
+
+def _sec_modules(c: Client) -> str:
+    return "# Modules\r\n"
+
+
+SECTIONS = [("server", _sec_server), ("clients", _sec_clients), ("memory", _sec_memory),
+            ("persistence", _sec_persistence), ("stats", _sec_stats),
+            ("replication", _sec_replication), ("cpu", _sec_cpu), ("module_list", _sec_modules),
+            ("commandstats", _sec_commandstats), ("errorstats", _sec_errorstats),
+            ("latencystats", _sec_latencystats), ("cluster", _sec_cluster), ("keyspace", _sec_keyspace)]
+
+
+def info_string(c: Client, args: list[bytes]) -> str:
+    """genValkeyInfoString: the requested sections, separated by an empty line."""
+    wanted: set[str] = set()
+    everything = False
+    if not args:
+        wanted.update(DEFAULT_SECTIONS)
+    for a in args:
+        name = a.decode("utf-8", "replace").lower()
+        if name == "default":
+            wanted.update(DEFAULT_SECTIONS)
+        elif name in ("all", "everything"):
+            everything = True
+        else:
+            wanted.add(name)
+    parts = []
+    for name, fn in SECTIONS:
+        if everything or name in wanted or (name == "module_list" and "modules" in wanted):
+            parts.append(fn(c))
+    return "\r\n".join(parts)
+
+
+@command("info", arity=-1, flags="loading stale sentinel", acl="dangerous", group="server",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special",
+         since="1.0.0", summary="Reports server statistics and state, grouped into sections.",
+         complexity="O(1)",
+         history=(("7.0.0", "Added support for taking multiple section arguments."),))
+def info(c: Client, *sections: bytes):
+    return Verbatim(info_string(c, list(sections)))
+
+
+# ====================================================================== CONFIG
+container("config", group="server", since="2.0.0", summary="Groups the subcommands that read and change configuration.",
+          complexity="Depends on subcommand.")
+_CFG = "admin noscript loading stale"
+
+
+@command("get", parent="config", arity=-3, flags=_CFG, group="server", since="2.0.0",
+         summary="Reads the current values of configuration parameters.",
+         complexity="O(N) when N is the number of configuration parameters provided",
+         history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),))
+def config_get(c: Client, *patterns: bytes):
+    return c.server.config.get(list(patterns))
+
+
+@command("set", parent="config", arity=-4, flags=_CFG,
+         tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.0.0",
+         summary="Changes configuration parameters while the server runs.",
+         complexity="O(N) when N is the number of configuration parameters provided",
+         history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
+def config_set(c: Client, *args: bytes):
+    if len(args) % 2:
+        raise errors.wrong_arity("config|set")
+    pairs = [(args[i], args[i + 1]) for i in range(0, len(args), 2)]
+    try:
+        c.server.config.set_many(pairs, allow_protected(c, c.server.config["enable-protected-configs"]))
+    except ConfigError as e:
+        raise errors.err(str(e)) from None
+    return OK
+
+
+def reset_stats(server: Any) -> None:
+    """CONFIG RESETSTAT: server stats, command stats and error stats back to zero."""
+    for name in list(vars(server)):
+        if name.startswith("stat_"):
+            v = getattr(server, name)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                setattr(server, name, type(v)(0))
+    server.errorstats.clear()
+    server.__dict__.pop("_ops_sample", None)
+    for cmd in registry.all_commands():
+        cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+
+
+@command("resetstat", parent="config", arity=2, flags=_CFG,
+         tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.0.0",
+         summary="Zeroes the server's statistics counters.", complexity="O(1)")
+def config_resetstat(c: Client):
+    reset_stats(c.server)
+    return OK
+
+
+def rewrite_config_file(config: Any) -> None:
+    """Keep the file's comments and unknown lines, refresh the known ones, append the rest."""
+    from ..config import BY_NAME
+    from ..protocol.parser import split_args
+    path = config.file
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            old = f.read().splitlines()
+    except FileNotFoundError:
+        old = []
+    fresh = {line.split(" ", 1)[0]: line for line in config.rewrite_lines()}
+    out: list[str] = []
+    done: set[str] = set()
+    for line in old:
+        words = split_args(line.strip().encode()) if line.strip() and not line.strip().startswith("#") else None
+        if not words:
+            if line.strip() != "# Generated by CONFIG REWRITE":
+                out.append(line)
+            continue
+        name = words[0].decode("utf-8", "replace").lower()
+        param = BY_NAME.get(name)
+        if param is None:
+            out.append(line)
+            continue
+        if param.name in done:
+            continue
+        done.add(param.name)
+        if param.name in fresh:
+            out.append(fresh[param.name])
+        # a parameter back at its default: the line goes (Valkey drops it too)
+    extra = [line for name, line in fresh.items() if name not in done]
+    if extra:
+        while out and not out[-1].strip():
+            out.pop()
+        out += ["# Generated by CONFIG REWRITE"] + extra
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write("\n".join(out) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@command("rewrite", parent="config", arity=2, flags=_CFG,
+         tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.8.0",
+         summary="Writes the current configuration back to the config file.", complexity="O(1)")
+def config_rewrite(c: Client):
+    if not c.server.config.file:
+        raise errors.err("The server is running without a config file")
+    try:
+        rewrite_config_file(c.server.config)
+    except OSError as e:
+        raise errors.err(f"Rewriting config file: {e.strerror}") from None
+    return OK
+
+
+@command("help", parent="config", arity=2, flags="loading stale", group="server", since="5.0.0",
+         summary="Describes the available subcommands.", complexity="O(1)")
+def config_help(c: Client):
+    return help_reply("config", [
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+    ])
+
+
+# ====================================================================== TIME, LASTSAVE
+@command("time", arity=1, flags="loading stale fast", tips="nondeterministic_output", group="server",
+         since="2.6.0", summary="Gives the server's current clock time.", complexity="O(1)")
+def time_(c: Client):
+    us = time.time_ns() // 1000
+    return [str(us // 1_000_000).encode(), str(us % 1_000_000).encode()]
+
+
+@command("lastsave", arity=1, flags="loading stale fast", acl="admin dangerous",
+         tips="nondeterministic_output", group="server", since="1.0.0",
+         summary="Gives the Unix time of the most recent successful save to disk.", complexity="O(1)")
+def lastsave(c: Client) -> int:
+    return c.server.lastsave
+
+
+# ====================================================================== SLOWLOG
+container("slowlog", group="server", since="2.2.12", summary="Groups the subcommands for the log of slow commands.",
+          complexity="Depends on subcommand.")
+
+
+@command("get", parent="slowlog", arity=-2, flags="admin loading stale",
+         tips="request_policy:all_nodes nondeterministic_output", group="server", since="2.2.12",
+         summary="Lists recent entries of the slow command log.", complexity="O(N) where N is the number of entries returned",
+         history=(("4.0.0", "Added client IP address, port and name to the reply."),))
+def slowlog_get(c: Client, *args: bytes):
+    count = 10
+    if len(args) > 1:
+        raise errors.wrong_arity("slowlog|get")
+    if args:
+        try:
+            count = parse_int(args[0])
+        except errors.CommandError:
+            count = -2
+        if count < -1:
+            raise errors.err("count should be greater than or equal to -1")
+        if count == -1:
+            count = len(c.server.slowlog)
+    out = []
+    for entry in list(c.server.slowlog)[:count]:
+        eid, ts, usec, argv, addr, name = entry
+        out.append([eid, ts, usec, list(argv), addr, name])
+    return out
+
+
+@command("len", parent="slowlog", arity=2, flags="admin loading stale",
+         tips="request_policy:all_nodes response_policy:agg_sum nondeterministic_output", group="server",
+         since="2.2.12", summary="Counts the entries in the slow command log.", complexity="O(1)")
+def slowlog_len(c: Client) -> int:
+    return len(c.server.slowlog)
+
+
+@command("reset", parent="slowlog", arity=2, flags="admin loading stale",
+         tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.2.12",
+         summary="Empties the slow command log.",
+         complexity="O(N) where N is the number of entries in the slowlog")
+def slowlog_reset(c: Client):
+    c.server.slowlog.clear()
+    return OK
+
+
+@command("help", parent="slowlog", arity=2, flags="loading stale", group="server", since="6.2.0",
+         summary="Describes the available subcommands.", complexity="O(1)")
+def slowlog_help(c: Client):
+    return help_reply("slowlog", [
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+    ])
+
+
+# ====================================================================== SHUTDOWN
+@command("shutdown", arity=-1, flags="admin noscript loading stale no_multi sentinel allow_busy",
+         group="server", since="1.0.0", summary="Stops the server, saving the data to disk first unless told otherwise.",
+         complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, "
+                    "otherwise O(1)",
+         history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
+def shutdown(c: Client, *args: bytes):
+    from ..net.connection import NOREPLY
+    nosave = save = now = force = abort = False
+    for a in args:
+        low = a.lower()
+        if low == b"nosave":
+            nosave = True
+        elif low == b"save":
+            save = True
+        elif low == b"now":
+            now = True
+        elif low == b"force":
+            force = True
+        elif low == b"abort":
+            abort = True
+        else:
+            raise errors.SYNTAX
+    if (abort and len(args) != 1) or (nosave and save):
+        raise errors.SYNTAX
+    del now, force
+    if abort:
+        raise errors.err("No shutdown in progress.")
+    hook = c.server.shutdown_requested
+    if hook is None:
+        raise errors.err("Errors trying to SHUTDOWN. Check logs.")
+    hook(list(args))
+    c.close_after_reply = True
+    return NOREPLY
+
+
+# ====================================================================== DEBUG
+_DEBUG_DENIED = ("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+                 "you can run it from a local connection, otherwise you need to set this option in the "
+                 "configuration file, and then restart the server.")
+
+
+def string_encoding(value: bytes | bytearray) -> str:
+    """OBJECT ENCODING of a string: int, embstr (<= 44 bytes) or raw."""
+    if isinstance(value, bytes) and len(value) <= 20:
+        try:
+            parse_int(value)
+            return "int"
+        except errors.CommandError:
+            pass
+    if isinstance(value, bytes) and len(value) <= 44:
+        return "embstr"
+    return "raw"
+
+
+def object_encoding(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return string_encoding(value)
+    enc = getattr(value, "encoding", None)
+    if callable(enc):
+        enc = enc()
+    return str(enc or "unknown")
+
+
+def _mix(digest: bytearray, data: bytes) -> None:
+    """Valkey's mixDigest: digest = SHA1(digest xor SHA1(data))."""
+    h = hashlib.sha1(data).digest()
+    for i in range(20):
+        digest[i] ^= h[i]
+    digest[:] = hashlib.sha1(bytes(digest)).digest()
+
+
+def _xor(digest: bytearray, data: bytes) -> None:
+    """Valkey's xorDigest: order-independent accumulation."""
+    h = hashlib.sha1(data).digest()
+    for i in range(20):
+        digest[i] ^= h[i]
+
+
+def _elem(x: Any) -> bytes:
+    if isinstance(x, (bytes, bytearray)):
+        return bytes(x)
+    if isinstance(x, float):
+        return repr(x).encode()
+    return str(x).encode()
+
+
+def value_digest(value: Any) -> bytearray:
+    """The digest of one value: ordered types mix, unordered ones xor."""
+    d = bytearray(20)
+    if isinstance(value, (bytes, bytearray)):
+        _mix(d, bytes(value))
+        return d
+    items = value.digest_items() if hasattr(value, "digest_items") else None
+    if items is None:
+        if isinstance(value, dict) or hasattr(value, "items"):
+            for k, v in value.items():
+                e = bytearray(20)
+                _mix(e, _elem(k))
+                _mix(e, _elem(v))
+                _xor(d, bytes(e))
+            return d
+        if isinstance(value, (set, frozenset)):
+            for x in value:
+                _xor(d, _elem(x))
+            return d
+        items = value
+    try:
+        for x in items:
+            _mix(d, _elem(x))
+    except TypeError:
+        _mix(d, repr(value).encode())
+    return d
+
+
+def db_digest(server: Any) -> bytes:
+    """DEBUG DIGEST: zero for an empty dataset, else an order-independent mix of every key."""
+    final = bytearray(20)
+    for db in server.dbs:
+        if not db.data:
+            continue
+        _mix(final, str(db.id).encode())
+        for key, value in list(db.data.items()):
+            if db.is_expired(key) if hasattr(db, "is_expired") else False:
+                continue
+            d = bytearray(20)
+            _mix(d, key)
+            _mix(d, type_name(value).encode())
+            dv = value_digest(value)
+            for i in range(20):
+                d[i] ^= dv[i]
+            exp = db.expires.get(key)
+            if exp is not None:
+                _mix(d, b"!!expire!!")
+                _mix(d, str(exp).encode())
+            for i in range(20):
+                final[i] ^= d[i]
+    return bytes(final)
+
+
+def _protocol(c: Client, name: bytes):
+    n = name.lower()
+    if n == b"string":
+        return b"Hello World"
+    if n == b"integer":
+        return 12345
+    if n == b"double":
+        return 3.141
+    if n == b"bignum":
+        return BigNumber(1234567999999999999999999999999999999)
+    if n == b"null":
+        return None
+    if n == b"array":
+        return [0, 1, 2]
+    if n == b"set":
+        return SetReply([0, 1, 2])
+    if n == b"map":
+        return {0: False, 1: True, 2: False}
+    if n == b"attrib":
+        tail = b"$39\r\nSome real reply following the attribute\r\n"
+        if c.resp >= 3:
+            return Raw(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n" + tail)
+        return Raw(tail)
+    if n == b"push":
+        if c.resp < 3:
+            raise errors.err("RESP2 is not supported by this command")
+        from ..protocol.encoder import encode
+        return Raw(encode(Push([b"server-cpu-usage", 42]), True)
+                   + b"$40\r\nSome real reply following the push reply\r\n")
+    if n == b"true":
+        return True
+    if n == b"false":
+        return False
+    if n == b"verbatim":
+        return Verbatim("This is a verbatim\nstring")
+    raise errors.err("Wrong protocol type name. Please use one of the following: "
+                     "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+
+
+@command("debug", arity=-2, flags="admin noscript loading stale protected", group="server",
+         since="1.0.0", summary="Groups the subcommands meant for debugging the server.",
+         complexity="Depends on subcommand.", doc_flags="syscmd")
+def debug(c: Client, sub: bytes, *args: bytes):
+    server = c.server
+    if not allow_protected(c, server.config["enable-debug-command"]):
+        raise errors.err(_DEBUG_DENIED)
+    s = sub.lower()
+    if s == b"help":
+        return help_reply("debug", [
+            "CHANGE-REPL-ID",
+            "    Change the replication IDs of the instance.",
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
+            "OBJECT <key>",
+            "    Show low level info about the specified key and associated value.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type. <type> can be: string,",
+            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+            "    true, false.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the server does it automatically). Setting it to 1 restores the default.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+        ])
+    if s == b"sleep" and len(args) == 1:
+        secs = parse_float(args[0])
+        time.sleep(max(secs, 0))
+        return OK
+    if s == b"set-active-expire" and len(args) == 1:
+        server.active_expire_enabled = parse_int(args[0]) != 0
+        return OK
+    if s == b"object" and len(args) in (1, 2):
+        value = c.db.data.get(args[0])
+        if value is None or c.db.is_expired(args[0]):
+            raise errors.NO_SUCH_KEY
+        enc = object_encoding(value)
+        lru = c.db.access.get(args[0], server.lru_clock)
+        idle = max(0, (server.lru_clock - lru) & 0xFFFFFF)
+        text = f"Value at:0x{id(value):x} refcount:1 encoding:{enc}"
+        if not (len(args) == 2 and args[1].lower() == b"fast"):
+            text += f" serializedlength:{_serialized_len(value)}"
+        text += f" lru:{lru} lru_seconds_idle:{idle} lfu_freq:0 lfu_access_time_minutes:{lru >> 8}"
+        return Simple(text)
+    if s == b"digest" and not args:
+        return db_digest(server).hex().encode()
+    if s == b"digest-value":
+        out = []
+        for key in args:
+            value = c.db.lookup(key)
+            out.append((value_digest(value) if value is not None else bytearray(20)).hex().encode())
+        return out
+    if s == b"protocol" and len(args) == 1:
+        return _protocol(c, args[0])
+    if s == b"change-repl-id" and not args:
+        return OK
+    if s == b"quicklist-packed-threshold" and len(args) == 1:
+        return _packed_threshold(args[0])
+    raise errors.err(f"unknown subcommand or wrong number of arguments for '{errors.text(sub)}'. "
+                     "Try DEBUG HELP.")
+
+
+def _packed_threshold(arg: bytes):
+    """Elements this long go to plain quicklist nodes (0 restores the 1GB default)."""
+    from ..config import ConfigError, _parse_memory
+    from ..datatypes.listtype import set_packed_threshold
+    try:
+        size = _parse_memory(arg.decode("latin-1"))
+    except ConfigError:
+        size = -1
+    if size < 0 or size > (1 << 32) - (1 << 20):
+        raise errors.err("argument must be a memory value bigger than 1 and smaller than 4gb")
+    set_packed_threshold(size)
+    return OK
+
+
+def _serialized_len(value: Any) -> int:
+    if isinstance(value, (bytes, bytearray)):
+        if string_encoding(value) == "int":
+            n = int(value)
+            return 2 if -128 <= n <= 127 else 3 if -32768 <= n <= 32767 else 5 if -2**31 <= n < 2**31 else len(value) + 1
+        return len(value) + (1 if len(value) < 64 else 2 if len(value) < 16384 else 5)
+    return 1
+
+
+__all__ = ["info_string", "command_info", "command_docs", "reset_stats", "help_reply"]

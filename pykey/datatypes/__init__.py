@@ -1,0 +1,1 @@
+"""Pure data structures with no server knowledge."""

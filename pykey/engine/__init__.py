@@ -1,0 +1,1 @@
+"""The server's state and the single entry point every command runs through."""

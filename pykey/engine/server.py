@@ -1,0 +1,317 @@
+"""The server's state and ``execute``, the one path every command takes.
+
+Synchronous and free of I/O: the network server, the embedded server and scripts all call
+:meth:`Server.execute`. Timers (blocked-client timeouts) go through ``schedule``, which the
+network layer provides.
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .. import errors
+from ..config import Config
+from ..errors import CommandError
+from ..keyspace.database import Database
+from ..keyspace.scan import Cursors
+from . import registry
+from .client import Client
+
+BLOCKED = object()          # a command parked its client; the reply comes later
+_perf_ns = time.perf_counter_ns
+_time_ns = time.time_ns
+
+# commands still allowed while a MULTI is open (the rest are queued)
+_MULTI_RUN_NOW = {b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"}
+
+
+class Server:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.dbs = [Database(self, i) for i in range(self.config["databases"])]
+        self.clients: dict[int, Client] = {}
+        self._next_id = 0
+        self.run_id = os.urandom(20).hex()
+        self.start_time = time.time()
+        self.now_ms = _time_ns() // 1_000_000
+        self.clock_offset_ms = 0              # tests move time forward through this
+        self.lru_clock = 0
+        # Per-key access times cost ~80 bytes a key in a Python dict (measured with 1M keys:
+        # 106 B/key for the keys themselves), so they are kept only while an LRU/LFU eviction
+        # policy needs them; OBJECT IDLETIME is approximate otherwise.
+        self.track_access = False
+        self.dirty = 0
+        self.lastsave = int(time.time())
+        self.active_expire_enabled = True
+        self.key_watchers: list[Callable[[Database, bytes], None]] = []
+        self.deletion_hooks: list[Callable[[Database, bytes, Any], None]] = []
+        self.propagate_sinks: list[Callable[[int, list[bytes]], None]] = []
+        self.notify_sink: Callable[[str, bytes, int], None] | None = None
+        self.ready_keys: list[tuple[Database, bytes]] = []
+        self.blocking_keys: dict[tuple[int, bytes], deque] = {}
+        self.blocked_clients = 0
+        self.schedule: Callable[[float, Callable[[], None]], Any] = _no_timer
+        self.cursors = Cursors()
+        self.slowlog: deque = deque()
+        self.slowlog_next_id = 0
+        self.errorstats: dict[str, int] = {}
+        self.executing: Client | None = None
+        self.loading = False
+        self.shutdown_requested: Callable[[list[bytes]], None] | None = None
+        self.paused_until = 0
+        self.listeners_info: dict[str, Any] = {}
+        self.client_close_hooks: list[Callable[[Client], None]] = []
+        # INFO stats
+        self.stat_numcommands = 0
+        self.stat_numconnections = 0
+        self.stat_rejected_conn = 0
+        self.stat_expiredkeys = 0
+        self.stat_expired_stale_perc = 0.0
+        self.stat_expired_time_cap_reached_count = 0
+        self.stat_evictedkeys = 0
+        self.stat_keyspace_hits = 0
+        self.stat_keyspace_misses = 0
+        self.stat_net_input_bytes = 0
+        self.stat_net_output_bytes = 0
+        self.stat_total_error_replies = 0
+        self.stat_unexpected_error_replies = 0
+        self.stat_client_qbuf_limit_disconnections = 0
+        self.stat_client_outbuf_limit_disconnections = 0
+        self.stat_total_active_defrag_time = 0
+        self.stat_io_reads = 0
+        self.cron_loops = 0
+        self.config.watch("databases", self._resize_dbs)
+        self.config.watch("maxmemory-policy", self._policy_changed)
+        self.slowlog_threshold = self.config["slowlog-log-slower-than"]
+        self.config.watch("slowlog-log-slower-than", lambda old, new: setattr(self, "slowlog_threshold", new))
+        self._policy_changed(None, self.config["maxmemory-policy"])
+
+    def _policy_changed(self, old: object, new: str) -> None:
+        self.track_access = "lru" in new or "lfu" in new
+        if not self.track_access:
+            for db in self.dbs:
+                db.access = {}
+
+    def _resize_dbs(self, old: int, new: int) -> None:
+        while len(self.dbs) < new:
+            self.dbs.append(Database(self, len(self.dbs)))
+
+    def next_client_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def client_closed(self, client: Client) -> None:
+        """A connection went away: forget it everywhere (blocking, subscriptions...)."""
+        self.clients.pop(client.id, None)
+        if client.blocked is not None:
+            from .blocking import forget_client
+            forget_client(client)
+        for hook in self.client_close_hooks:
+            hook(client)
+
+    # ------------------------------------------------------------------ time
+    def update_clock(self) -> None:
+        now = _time_ns() // 1_000_000 + self.clock_offset_ms
+        self.now_ms = now
+        self.lru_clock = (now // 1000) & 0xFFFFFF
+
+    def expiry_allowed(self) -> bool:
+        """False on a replica (its primary expires keys) and while writes are paused."""
+        return True
+
+    def is_replica_view(self) -> bool:
+        return True
+
+    # ------------------------------------------------------------------ signals
+    def on_key_deleted(self, db: Database, key: bytes, value: Any) -> None:
+        for hook in self.deletion_hooks:
+            hook(db, key, value)
+
+    def notify(self, type_flag: str, event: str, key: bytes, dbid: int, flag: str | None = None) -> None:
+        """A keyspace event of class ``type_flag`` (Valkey's g $ l s h z x e t m d n)."""
+        sink = self.notify_sink
+        if sink is not None:
+            sink(flag or type_flag, event.encode(), key, dbid)
+
+    def propagate(self, dbid: int, argv: list[bytes], expired: bool = False) -> None:
+        """The one stream that feeds AOF and replicas."""
+        for sink in self.propagate_sinks:
+            sink(dbid, argv)
+
+    def signal_ready(self, db: Database, key: bytes) -> None:
+        if (db.id, key) in self.blocking_keys:
+            self.ready_keys.append((db, key))
+
+    # ------------------------------------------------------------------ execute
+    def execute(self, client: Client, argv: list[bytes]) -> Any:
+        """Run one command for ``client`` and return its reply (or BLOCKED)."""
+        name = argv[0]
+        cmds = registry.COMMANDS
+        cmd = cmds.get(name)
+        if cmd is None:
+            cmd = cmds.get(name.lower())
+            if cmd is None:
+                return self._reject(client, None, errors.unknown_command(name, argv[1:]))
+        if cmd.subcommands and (len(argv) > 1 or cmd.func is None):
+            if len(argv) == 1:
+                return self._reject(client, cmd, errors.wrong_arity(cmd.name))
+            sub = cmd.subcommands.get(argv[1].lower())
+            if sub is None:
+                return self._reject(client, cmd, errors.unknown_subcommand(argv[1], cmd.name))
+            cmd = sub
+        arity = cmd.arity
+        n = len(argv)
+        if (arity > 0 and arity != n) or n < -arity:
+            return self._reject(client, cmd, errors.wrong_arity(cmd.name))
+        if not client.authenticated and "no_auth" not in cmd.flags:
+            return self._reject(client, cmd, errors.NOAUTH)
+        if client.multi is not None and cmd.name.split("|")[0].encode() not in _MULTI_RUN_NOW:
+            return self.queue_multi(client, cmd, argv)
+        return self.call(client, cmd, argv)
+
+    def call(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> Any:
+        """Run a looked-up, checked command: stats, slowlog, propagation, blocked clients."""
+        self.update_clock()
+        dirty = self.dirty
+        outer = self.executing          # not None: a nested call (EXEC, scripts)
+        self.executing = client
+        client.propagate_argv = None
+        t0 = _perf_ns()
+        try:
+            reply = cmd.func(client, *argv[1:]) if cmd.parent is None else cmd.func(client, *argv[2:])
+        except CommandError as e:
+            reply = e
+            cmd.failed_calls += 1
+            self.count_error(e)
+        except RecursionError:
+            reply = errors.err("reached maximum nesting depth")
+            self.count_error(reply)
+        except Exception as e:  # a bug must cost one reply, never the connection or the data
+            from ..log import log
+            log.warning(f"internal error in '{cmd.name}': {e!r}")
+            reply = errors.err(f"internal error in '{cmd.name}': {type(e).__name__}")
+            cmd.failed_calls += 1
+            self.count_error(reply)
+        finally:
+            self.executing = outer
+        dt = (_perf_ns() - t0) // 1000
+        cmd.calls += 1
+        cmd.usec += dt
+        self.stat_numcommands += 1
+        client.tot_cmds += 1
+        client.last_cmd = cmd.name
+        if dt > self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
+            self.slowlog_add(client, argv, dt)
+        if self.dirty != dirty and self.propagate_sinks and reply is not BLOCKED:
+            self.propagate(client.db.id, client.propagate_argv or argv)
+        if self.ready_keys and outer is None:
+            self.serve_blocked()
+        return reply
+
+    def _reject(self, client: Client, cmd: registry.Command | None, error: CommandError) -> CommandError:
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        self.count_error(error)
+        if client.multi is not None:
+            client.multi_error = True
+        return error
+
+    def count_error(self, error: CommandError) -> None:
+        self.stat_total_error_replies += 1
+        prefix = error.prefix
+        if len(self.errorstats) < 128 or prefix in self.errorstats:
+            self.errorstats[prefix] = self.errorstats.get(prefix, 0) + 1
+
+    def queue_multi(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> Any:
+        raise NotImplementedError  # replaced by the transactions module when it is loaded
+
+    def serve_blocked(self) -> None:
+        """Serve clients parked on keys that became ready (see engine.blocking)."""
+        from .blocking import serve_ready
+        serve_ready(self)
+
+    # ------------------------------------------------------------------ slowlog
+    def slowlog_add(self, client: Client, argv: list[bytes], usec: int) -> None:
+        args = []
+        limit = 32
+        for i, a in enumerate(argv):
+            if i == limit - 1 and len(argv) > limit:
+                args.append(b"... (%d more arguments)" % (len(argv) - limit + 1))
+                break
+            args.append(a if len(a) <= 128 else a[:128] + b"... (%d more bytes)" % (len(a) - 128))
+        self.slowlog.appendleft([self.slowlog_next_id, int(time.time()), usec, args,
+                                 client.addr.encode(), client.name or b""])
+        self.slowlog_next_id += 1
+        maxlen = self.config["slowlog-max-len"]
+        while len(self.slowlog) > maxlen:
+            self.slowlog.pop()
+
+    # ------------------------------------------------------------------ cron
+    def cron(self) -> None:
+        """Periodic work, ``hz`` times a second: active expiry."""
+        self.update_clock()
+        self.cron_loops += 1
+        if self.active_expire_enabled and self.expiry_allowed():
+            self.active_expire_cycle()
+
+    def active_expire_cycle(self) -> None:
+        """Valkey's adaptive cycle: sample keys with a TTL, delete the expired ones, and keep
+        going in a database while more than 10% of a sample was expired, within a time budget
+        of 25% of a cron period (scaled by active-expire-effort)."""
+        effort = self.config["active-expire-effort"] - 1
+        per_loop = 20 + 20 // 4 * effort
+        acceptable = 10 - effort
+        hz = max(self.config["hz"], 1)
+        budget_ns = int((25 + 2 * effort) * 1_000_000_000 / hz / 100)
+        start = _perf_ns()
+        now = self.now_ms
+        sampled_total = expired_total = 0
+        for db in self.dbs:
+            if not db.expires:
+                continue
+            while True:
+                batch = _next_sample(db, per_loop)
+                expired = 0
+                for key in batch:
+                    when = db.expires.get(key)
+                    if when is not None and when <= now:
+                        db.delete_expired(key)
+                        expired += 1
+                sampled_total += len(batch)
+                expired_total += expired
+                if not batch or expired * 100 <= acceptable * len(batch):
+                    break
+                if _perf_ns() - start > budget_ns:
+                    self.stat_expired_time_cap_reached_count += 1
+                    return
+        if sampled_total:
+            current = expired_total / sampled_total
+            self.stat_expired_stale_perc = current * 0.05 + self.stat_expired_stale_perc * 0.95
+
+
+def _next_sample(db: Database, n: int) -> list[bytes]:
+    """The next ``n`` keys of a rolling snapshot of ``db.expires`` (amortised O(1) a key)."""
+    snap = db.expire_snapshot
+    live = len(db.expires)
+    # a snapshot much larger or smaller than the live set is stale (a FLUSHDB, a burst of new
+    # TTLs): start a fresh one so new keys do not wait for a full sweep of old ones
+    if (snap is None or db.expire_cursor >= len(snap)
+            or len(snap) > 2 * live + 4 * n or live > 2 * len(snap) + 4 * n):
+        snap = list(db.expires)
+        if 4 * n < len(snap) < 100_000:
+            random.shuffle(snap)  # spread samples like Valkey's random buckets
+        db.expire_snapshot = snap
+        db.expire_cursor = 0
+    pos = db.expire_cursor
+    db.expire_cursor = pos + n
+    return snap[pos:pos + n]
+
+
+
+
+def _no_timer(delay: float, fn: Callable[[], None]) -> None:
+    raise RuntimeError("no event loop attached to this server")

@@ -1,0 +1,128 @@
+"""Every error text pykey sends, byte-exact as Valkey sends it.
+
+Commands raise :class:`CommandError`; the engine turns it into a RESP error reply and
+counts it in ``errorstats`` by its prefix (the first word).
+"""
+from __future__ import annotations
+
+
+class CommandError(Exception):
+    """An error reply. ``message`` is the full text without the leading ``-``."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def prefix(self) -> str:
+        return self.message.split(" ", 1)[0]
+
+
+class ProtocolError(Exception):
+    """A malformed request: the client gets ``-ERR Protocol error: ...`` and is closed."""
+
+
+def err(text: str) -> CommandError:
+    """An ``ERR``-prefixed error; the prefix is added here and nowhere else."""
+    return CommandError("ERR " + text)
+
+
+def wrong_arity(name: str) -> CommandError:
+    return err(f"wrong number of arguments for '{name}' command")
+
+
+def text(value: bytes) -> str:
+    """User bytes inside an error text: kept byte for byte, newlines made spaces as Valkey does."""
+    return value.decode("utf-8", "surrogateescape").replace("\r", " ").replace("\n", " ")
+
+
+def unknown_command(name: bytes, args: list[bytes]) -> CommandError:
+    shown = ""
+    for a in args:
+        if len(shown) >= 128:
+            break
+        shown += "'" + text(a)[: 128 - len(shown)] + "' "
+    return err(f"unknown command '{text(name)[:128]}', with args beginning with: {shown}")
+
+
+def unknown_subcommand(sub: bytes, cmd: str) -> CommandError:
+    return err(f"unknown subcommand '{text(sub)[:128]}'. Try {cmd.upper()} HELP.")
+
+
+WRONGTYPE = CommandError("WRONGTYPE Operation against a key holding the wrong kind of value")
+SYNTAX = err("syntax error")
+NOT_INTEGER = err("value is not an integer or out of range")
+NOT_FLOAT = err("value is not a valid float")
+OVERFLOW = err("increment or decrement would overflow")
+NO_SUCH_KEY = err("no such key")
+SAME_OBJECT = err("source and destination objects are the same")
+OUT_OF_RANGE = err("index out of range")
+DB_INDEX = err("DB index is out of range")
+INVALID_EXPIRE = "invalid expire time in '{}' command"
+NOAUTH = CommandError("NOAUTH Authentication required.")
+WRONGPASS = CommandError("WRONGPASS invalid username-password pair or user is disabled.")
+BUSYKEY = CommandError("BUSYKEY Target key name already exists.")
+STRING_TOO_LONG = err("string exceeds maximum allowed size (proto-max-bulk-len)")
+TIMEOUT_NOT_FLOAT = err("timeout is not a float or out of range")
+TIMEOUT_NEGATIVE = err("timeout is negative")
+TIMEOUT_OUT_OF_RANGE = err("timeout is out of range")
+UNBLOCKED = CommandError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+UNBLOCK_REASON = err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+OOM = CommandError("OOM command not allowed when used memory > 'maxmemory'.")
+READONLY = CommandError("READONLY You can't write against a read only replica.")
+LOADING = CommandError("LOADING Valkey is loading the dataset in memory")
+
+# generic keyspace commands (commands/keys.py)
+EXPIRE_NX_CONFLICT = err("NX and XX, GT or LT options at the same time are not compatible")
+EXPIRE_GT_LT_CONFLICT = err("GT and LT options at the same time are not compatible")
+INVALID_CURSOR = err("invalid cursor")
+INVALID_FIRST_DB = err("invalid first DB index")
+INVALID_SECOND_DB = err("invalid second DB index")
+LFU_NOT_SELECTED = err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+                       "that when switching between policies at runtime LRU and LFU data will take some "
+                       "time to adjust.")
+LFU_SELECTED = err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+                   "switching between policies at runtime LRU and LFU data will take some time to adjust.")
+
+
+def invalid_expire(cmd: str) -> CommandError:
+    return err(INVALID_EXPIRE.format(cmd))
+
+
+def unsupported_option(opt: bytes) -> CommandError:
+    return err(f"Unsupported option {text(opt)}")
+
+
+def unknown_type_name(name: bytes) -> CommandError:
+    return err(f"unknown type name '{text(name)}'")
+
+
+def subcommand_syntax(cmd: bytes, sub: bytes) -> CommandError:
+    """Valkey's addReplySubcommandSyntaxError."""
+    return err(f"unknown subcommand or wrong number of arguments for '{text(sub)[:128]}'. "
+               f"Try {text(cmd).upper()} HELP.")
+
+
+DECR_OVERFLOW = err("decrement would overflow")
+NAN_OR_INFINITY = err("increment would produce NaN or Infinity")
+OFFSET_OUT_OF_RANGE = err("offset is out of range")
+LCS_NOT_STRINGS = err("The specified keys must contain string values")
+LCS_LEN_AND_IDX = err("If you want both the length and indexes, please just use IDX.")
+LCS_TOO_LONG = err("String too long for LCS")
+LCS_TOO_MUCH_MEMORY = err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+
+# list commands (commands/list.py)
+MUST_BE_POSITIVE = err("value is out of range, must be positive")
+RANK_ZERO = err("RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+                "or use negative to start from the end of the list")
+COUNT_NEGATIVE = err("COUNT can't be negative")
+MAXLEN_NEGATIVE = err("MAXLEN can't be negative")
+NUMKEYS_NOT_POSITIVE = err("numkeys should be greater than 0")
+COUNT_NOT_POSITIVE = err("count should be greater than 0")
+
+
+def long_out_of_range(lo: int, hi: int) -> CommandError:
+    """getRangeLongFromObjectOrReply's default message (Valkey's wording, 'must between')."""
+    return err(f"value is out of range, value must between {lo} and {hi}")

@@ -1,0 +1,1 @@
+"""Databases: keys, expiry, scanning, and the signals every write goes through."""

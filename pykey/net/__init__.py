@@ -1,0 +1,1 @@
+"""Listeners and connections: asyncio (uvloop when installed)."""

@@ -1,0 +1,133 @@
+"""Reply encoding: Python values in, RESP2 or RESP3 bytes out. Only this module knows the
+difference between the two protocols."""
+from __future__ import annotations
+
+import math
+
+from ..errors import CommandError
+from .replies import NULL_ARRAY, BigNumber, DoubleReply, Push, Raw, SetReply, Simple, Verbatim
+
+NULL2 = b"$-1\r\n"
+NULL3 = b"_\r\n"
+_INT_CACHE = [b":%d\r\n" % i for i in range(10001)]
+
+
+def format_double(d: float) -> bytes:
+    """Valkey's d2string: integers as integers, else the shortest round-trip digits laid out
+    as its fpconv_dtoa does (plain below 1e21-ish, scientific beyond)."""
+    if d != d:
+        return b"nan"
+    if math.isinf(d):
+        return b"inf" if d > 0 else b"-inf"
+    if d == 0:
+        return b"-0" if math.copysign(1.0, d) < 0 else b"0"
+    if d.is_integer() and -9.223372036854775e18 < d < 9.223372036854775e18:
+        return b"%d" % int(d)
+    neg = d < 0
+    r = repr(-d if neg else d)
+    mant, _, e = r.partition("e")
+    exp = int(e) if e else 0
+    ip, _, fp = mant.partition(".")
+    digits = (ip + fp).lstrip("0")
+    k = exp - len(fp)
+    stripped = digits.rstrip("0")
+    k += len(digits) - len(stripped)
+    digits = stripped
+    nd = len(digits)
+    ex = abs(k + nd - 1)
+    if k >= 0 and ex < nd + 7:
+        out = digits + "0" * k
+    elif k < 0 and (k > -7 or ex < 4):
+        offset = nd + k
+        if offset <= 0:
+            out = "0." + "0" * (-offset) + digits
+        else:
+            out = digits[:offset] + "." + digits[offset:]
+    else:
+        nd = min(nd, 18 - neg)
+        out = digits[0] + ("." + digits[1:nd] if nd > 1 else "")
+        out += "e" + ("-" if k + len(digits) - 1 < 0 else "+") + str(ex)
+    return (("-" + out) if neg else out).encode()
+
+
+def bulk(b: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(b), b)
+
+
+def encode(value: object, resp3: bool = False) -> bytes:
+    """Encode one reply. Hot types are tested first."""
+    cls = value.__class__
+    if cls is bytes:
+        return b"$%d\r\n%s\r\n" % (len(value), value)
+    if cls is Raw:
+        return value
+    if cls is int:
+        return _INT_CACHE[value] if 0 <= value <= 10000 else b":%d\r\n" % value
+    if value is None:
+        return NULL3 if resp3 else NULL2
+    parts: list[bytes] = []
+    _encode_into(value, resp3, parts)
+    return b"".join(parts)
+
+
+def _encode_into(value: object, resp3: bool, out: list[bytes]) -> None:
+    cls = value.__class__
+    if cls is bytes or cls is bytearray or cls is memoryview:
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))
+    elif cls is Raw:
+        out.append(value)
+    elif cls is int:
+        out.append(b":%d\r\n" % value)
+    elif value is None:
+        out.append(NULL3 if resp3 else NULL2)
+    elif cls is list or cls is tuple:
+        out.append(b"*%d\r\n" % len(value))
+        for v in value:
+            _encode_into(v, resp3, out)
+    elif cls is dict:
+        if resp3:
+            out.append(b"%%%d\r\n" % len(value))
+        else:
+            out.append(b"*%d\r\n" % (2 * len(value)))
+        for k, v in value.items():
+            _encode_into(k, resp3, out)
+            _encode_into(v, resp3, out)
+    elif cls is Simple:
+        out.append(b"+%s\r\n" % value.encode("utf-8", "surrogateescape"))
+    elif isinstance(value, CommandError):
+        msg = value.message.replace("\r", " ").replace("\n", " ")
+        out.append(b"-%s\r\n" % msg.encode("utf-8", "surrogateescape"))
+    elif cls is str:
+        out.append(bulk(value.encode("utf-8", "surrogateescape")))
+    elif cls is float or cls is DoubleReply:
+        if resp3:
+            out.append(b",%s\r\n" % format_double(value))
+        else:
+            out.append(bulk(format_double(value)))
+    elif cls is bool:
+        if resp3:
+            out.append(b"#t\r\n" if value else b"#f\r\n")
+        else:
+            out.append(b":1\r\n" if value else b":0\r\n")
+    elif cls is SetReply:
+        out.append((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+        for v in value:
+            _encode_into(v, resp3, out)
+    elif cls is Push:
+        out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+        for v in value:
+            _encode_into(v, resp3, out)
+    elif cls is Verbatim:
+        data = value.encode("utf-8", "surrogateescape")
+        if resp3:
+            out.append(b"=%d\r\ntxt:%s\r\n" % (len(data) + 4, data))
+        else:
+            out.append(bulk(data))
+    elif cls is BigNumber:
+        out.append(b"(%d\r\n" % value if resp3 else bulk(b"%d" % value))
+    elif value is NULL_ARRAY:
+        out.append(NULL3 if resp3 else b"*-1\r\n")
+    elif isinstance(value, (set, frozenset)):
+        _encode_into(SetReply(value), resp3, out)
+    else:  # pragma: no cover - a command returned a type the protocol cannot carry
+        raise TypeError(f"cannot encode reply of type {cls.__name__}")

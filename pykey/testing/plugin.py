@@ -1,0 +1,42 @@
+"""pytest fixtures, registered through the ``pytest11`` entry point.
+
+``pykey_server``: one embedded server per test session. ``r``: a redis-py client on it, with
+every database flushed first. ``pykey_factory``: start servers with a given config.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .embedded import EmbeddedServer
+
+
+@pytest.fixture(scope="session")
+def pykey_server() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer("--enable-debug-command", "yes") as srv:
+        yield srv
+
+
+@pytest.fixture
+def r(pykey_server: EmbeddedServer):
+    import redis
+    client = redis.Redis(host=pykey_server.host, port=pykey_server.port, socket_timeout=10)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def pykey_factory() -> Iterator[Any]:
+    started: list[EmbeddedServer] = []
+
+    def make(*args: str, **config: Any) -> EmbeddedServer:
+        srv = EmbeddedServer(*args, **config).start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
