@@ -2,9 +2,8 @@
 difference between the two protocols."""
 from __future__ import annotations
 
-import math
-
 from ..errors import CommandError
+from .dtoa import d2string
 from .replies import NULL_ARRAY, BigNumber, DoubleReply, Push, Raw, SetReply, Simple, Verbatim
 
 NULL2 = b"$-1\r\n"
@@ -13,41 +12,9 @@ _INT_CACHE = [b":%d\r\n" % i for i in range(10001)]
 
 
 def format_double(d: float) -> bytes:
-    """Valkey's d2string: integers as integers, else the shortest round-trip digits laid out
-    as its fpconv_dtoa does (plain below 1e21-ish, scientific beyond)."""
-    if d != d:
-        return b"nan"
-    if math.isinf(d):
-        return b"inf" if d > 0 else b"-inf"
-    if d == 0:
-        return b"-0" if math.copysign(1.0, d) < 0 else b"0"
-    if d.is_integer() and -9.223372036854775e18 < d < 9.223372036854775e18:
-        return b"%d" % int(d)
-    neg = d < 0
-    r = repr(-d if neg else d)
-    mant, _, e = r.partition("e")
-    exp = int(e) if e else 0
-    ip, _, fp = mant.partition(".")
-    digits = (ip + fp).lstrip("0")
-    k = exp - len(fp)
-    stripped = digits.rstrip("0")
-    k += len(digits) - len(stripped)
-    digits = stripped
-    nd = len(digits)
-    ex = abs(k + nd - 1)
-    if k >= 0 and ex < nd + 7:
-        out = digits + "0" * k
-    elif k < 0 and (k > -7 or ex < 4):
-        offset = nd + k
-        if offset <= 0:
-            out = "0." + "0" * (-offset) + digits
-        else:
-            out = digits[:offset] + "." + digits[offset:]
-    else:
-        nd = min(nd, 18 - neg)
-        out = digits[0] + ("." + digits[1:nd] if nd > 1 else "")
-        out += "e" + ("-" if k + len(digits) - 1 < 0 else "+") + str(ex)
-    return (("-" + out) if neg else out).encode()
+    """Valkey's d2string: integers within +-2^62 as integers, else its Grisu2 fpconv_dtoa
+    (see protocol/dtoa.py)."""
+    return d2string(d)
 
 
 def bulk(b: bytes) -> bytes:
