@@ -1,0 +1,169 @@
+"""The sorted set structure against a plain model (a dict, sorted on demand), with _check()
+after every operation."""
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pykey.datatypes.zset import LISTPACK, SKIPLIST, LexBound, ZSet
+
+members = st.binary(max_size=4)
+scores = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5, math.inf, -math.inf]),
+                   st.floats(allow_nan=False, width=32))
+ops = st.lists(st.tuples(st.sampled_from(["add", "discard", "popmin", "popmax", "remspan"]),
+                         members, scores, st.integers(-3, 6), st.integers(-3, 6)), max_size=40)
+
+
+def ordered(model: dict[bytes, float]) -> list[tuple[bytes, float]]:
+    return sorted(model.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops)
+def test_operations_match_model(steps):
+    z = ZSet()
+    model: dict[bytes, float] = {}
+    for op, m, s, a, b in steps:
+        if op == "add":
+            assert z.add(m, s) == (m not in model)
+            if m not in model or model[m] != s:
+                model[m] = s
+        elif op == "discard":
+            assert z.discard(m) == (m in model)
+            model.pop(m, None)
+        elif op == "popmin":
+            n = max(a, 0)
+            got = z.pop_min(n)
+            assert got == ordered(model)[:n]
+            for k, _ in got:
+                del model[k]
+        elif op == "popmax":
+            n = max(a, 0)
+            got = z.pop_max(n)
+            assert got == ordered(model)[::-1][:n]
+            for k, _ in got:
+                del model[k]
+        else:
+            i, j = sorted((max(a, 0), max(b, 0)))
+            got = z.remove_span(i, j)
+            assert got == ordered(model)[i:j]
+            for k, _ in got:
+                del model[k]
+        z._check()
+        assert list(z.items()) == ordered(model)
+        assert len(z) == len(model)
+    for k, v in model.items():
+        assert z.score(k) == v
+        assert z.rank(k) == ordered(model).index((k, v))
+        assert z.rank(k, reverse=True) == len(model) - 1 - ordered(model).index((k, v))
+    assert z.rank(b"missing-member") is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(members, scores, max_size=20), scores, scores, st.booleans(), st.booleans(),
+       st.booleans(), st.integers(-1, 5), st.integers(-1, 5))
+def test_range_by_score(model, lo, hi, lo_ex, hi_ex, rev, offset, count):
+    z = ZSet(model.items())
+    z._check()
+    inside = [(m, s) for m, s in ordered(model)
+              if (s > lo if lo_ex else s >= lo) and (s < hi if hi_ex else s <= hi)]
+    assert z.count_by_score(lo, hi, lo_ex, hi_ex) == len(inside)
+    if rev:
+        inside.reverse()
+    want = [] if offset < 0 else inside[offset:] if count < 0 else inside[offset:offset + count]
+    assert z.range_by_score(lo, hi, lo_ex, hi_ex, rev, offset, count) == want
+
+
+def _bound(spec: tuple[int, bytes, bool]) -> LexBound:
+    return LexBound(*spec)
+
+
+bounds = st.tuples(st.sampled_from([LexBound.MIN, LexBound.VALUE, LexBound.MAX]), members, st.booleans())
+
+
+def _ge(m: bytes, b: LexBound) -> bool:
+    if b.kind == LexBound.MIN:
+        return True
+    if b.kind == LexBound.MAX:
+        return False
+    return m > b.value if b.exclusive else m >= b.value
+
+
+def _le(m: bytes, b: LexBound) -> bool:
+    if b.kind == LexBound.MIN:
+        return False
+    if b.kind == LexBound.MAX:
+        return True
+    return m < b.value if b.exclusive else m <= b.value
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sets(members, max_size=20), bounds, bounds, st.booleans(), st.sampled_from([0.0, 7.0]))
+def test_range_by_lex_same_score(ms, lo, hi, rev, score):
+    z = ZSet((m, score) for m in ms)
+    lo, hi = _bound(lo), _bound(hi)
+    inside = [(m, score) for m in sorted(ms) if _ge(m, lo) and _le(m, hi)]
+    assert z.count_by_lex(lo, hi) == len(inside)
+    assert z.range_by_lex(lo, hi, rev) == (inside[::-1] if rev else inside)
+
+
+def test_lex_range_with_mixed_scores_uses_member_order_search():
+    # undefined in Valkey; members here happen to be sorted in score order too
+    z = ZSet([(b"a", 1.0), (b"b", 2.0), (b"c", 3.0)])
+    assert z.range_by_lex(LexBound(0, b"b"), LexBound(1)) == [(b"b", 2.0), (b"c", 3.0)]
+
+
+@given(st.dictionaries(members, scores, max_size=12), st.integers(-15, 15), st.integers(-15, 15), st.booleans())
+def test_range_by_rank(model, start, stop, rev):
+    z = ZSet(model.items())
+    items = ordered(model)
+    if rev:
+        items.reverse()
+    n = len(items)
+    s, e = (start + n if start < 0 else start), (stop + n if stop < 0 else stop)
+    s = max(s, 0)
+    want = [] if s > e or s >= n else items[s:min(e, n - 1) + 1]
+    assert z.range_by_rank(start, stop, rev) == want
+
+
+def test_negative_zero_does_not_replace_zero():
+    z = ZSet()
+    z.add(b"a", 0.0)
+    assert z.add(b"a", -0.0) is False
+    assert math.copysign(1, z.score(b"a")) == 1
+
+
+def test_encoding_rules():
+    limits = (3, 5)
+    assert ZSet.create(3, 5, limits).enc == LISTPACK
+    assert ZSet.create(4, 1, limits).enc == SKIPLIST
+    assert ZSet.create(1, 6, limits).enc == SKIPLIST
+    z = ZSet.create(1, 1, limits)
+    for m in (b"a", b"b", b"c"):
+        z.add(m, 1.0, limits)
+    assert z.encoding() == "listpack"
+    z.add(b"a", 2.0, limits)                 # an update never converts
+    assert z.encoding() == "listpack"
+    z.add(b"d", 1.0, limits)
+    assert z.encoding() == "skiplist"
+    z.discard(b"d")
+    assert z.encoding() == "skiplist"        # no way back on deletion
+    z.shrink_if_small(limits)
+    assert z.encoding() == "listpack"
+    y = ZSet.create(1, 1, limits)
+    y.add(b"toolong", 1.0, limits)
+    assert y.encoding() == "skiplist"
+
+
+def test_copy_is_independent():
+    z = ZSet([(b"a", 1.0), (b"b", 2.0)], enc=LISTPACK)
+    c = z.copy()
+    c.add(b"c", 3.0)
+    c.discard(b"a")
+    assert list(z.items()) == [(b"a", 1.0), (b"b", 2.0)]
+    assert list(c.items()) == [(b"b", 2.0), (b"c", 3.0)]
+    assert c.encoding() == "listpack"
+    c._check()
+    z._check()
