@@ -122,7 +122,98 @@ MAXLEN_NEGATIVE = err("MAXLEN can't be negative")
 NUMKEYS_NOT_POSITIVE = err("numkeys should be greater than 0")
 COUNT_NOT_POSITIVE = err("count should be greater than 0")
 
+# hash field expiration (commands/hash.py, Valkey 9)
+NUMFIELDS_MISMATCH = err("numfields should be greater than 0 and match the provided number of fields")
+
 
 def long_out_of_range(lo: int, hi: int) -> CommandError:
     """getRangeLongFromObjectOrReply's default message (Valkey's wording, 'must between')."""
     return err(f"value is out of range, value must between {lo} and {hi}")
+
+# hyperloglog commands (commands/hyperloglog.py)
+HLL_CORRUPT = CommandError("INVALIDOBJ Corrupted HLL object detected")
+HLL_WRONGTYPE = CommandError("WRONGTYPE Key is not a valid HyperLogLog string value.")
+PFDEBUG_NO_KEY = err("The specified key does not exist")
+PFDEBUG_NOT_SPARSE = err("HLL encoding is not sparse")
+
+
+def pfdebug_unknown(sub: bytes) -> CommandError:
+    return err(f"Unknown PFDEBUG subcommand '{text(sub)}'")
+
+
+def hll_selftest_failed(detail: str) -> CommandError:
+    return err(f"TESTFAILED {detail}")
+
+
+# bitmap commands (commands/bitmap.py)
+BIT_OFFSET = err("bit offset is not an integer or out of range")
+BIT_VALUE = err("bit is not an integer or out of range")
+BITPOS_BIT = err("The bit argument must be 1 or 0.")
+BITOP_NOT_ONE_KEY = err("BITOP NOT must be called with a single source key.")
+BITFIELD_TYPE = err("Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+                    "supported but i64 is.")
+BITFIELD_OVERFLOW_TYPE = err("Invalid OVERFLOW type specified")
+BITFIELD_RO_ONLY_GET = err("BITFIELD_RO only supports the GET subcommand")
+
+
+def bitop_needs_two_keys(op: bytes) -> CommandError:
+    return err(f"BITOP {text(op).upper()} must be called with at least two source keys.")
+
+
+# sorted set commands (commands/zset.py) and SORT (commands/sort.py)
+ZADD_XX_NX = err("XX and NX options at the same time are not compatible")
+ZADD_GT_LT_NX = err("GT, LT, and/or NX options at the same time are not compatible")
+ZADD_INCR_PAIR = err("INCR option supports a single increment-element pair")
+ZSCORE_NAN = err("resulting score is not a number (NaN)")
+MINMAX_NOT_FLOAT = err("min or max is not a float")
+MINMAX_NOT_LEX = err("min or max not valid string range item")
+WEIGHT_NOT_FLOAT = err("weight value is not a float")
+LIMIT_NEGATIVE = err("LIMIT can't be negative")
+ZRANGE_LIMIT_RANK = err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+ZRANGE_WITHSCORES_LEX = err("syntax error, WITHSCORES not supported in combination with BYLEX")
+VALUE_OUT_OF_RANGE = err("value is out of range")
+NOSCORES_ONLY_ZSCAN = err("NOSCORES option can only be used in ZSCAN")
+SORT_NOT_DOUBLE = err("One or more scores can't be converted into double")
+SORT_BY_ACL = err("BY option of SORT denied due to insufficient ACL permissions.")
+SORT_GET_ACL = err("GET option of SORT denied due to insufficient ACL permissions.")
+
+
+def zset_needs_input_key(cmd: str) -> CommandError:
+    return err(f"at least 1 input key is needed for '{cmd}' command")
+
+
+# Pub/Sub and client-side caching (commands/pubsub.py, commands/tracking.py)
+def pubsub_context(name: str) -> CommandError:
+    """A RESP2 client in subscribed mode sent a command outside the allowed few."""
+    return err(f"Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+               "are allowed in this context")
+
+
+def nosub(name: str) -> CommandError:
+    return CommandError(f"NOSUB '{name}' command executed not in subscribed mode")
+
+
+def subscribe_denied(name: str) -> CommandError:
+    """SUBSCRIBE and friends from a client that expects one reply per command (MULTI, scripts)."""
+    return err(f"{name} isn't allowed for a DENY BLOCKING client")
+
+
+PREFIX_NEEDS_BCAST = err("PREFIX option requires BCAST mode to be enabled")
+TRACKING_ONE_REDIRECT = err("A client can only redirect to a single other client")
+TRACKING_NO_SUCH_CLIENT = err("The client ID you want redirect to does not exist")
+TRACKING_BCAST_SWITCH = err("You can't switch BCAST mode on/off before disabling tracking for this client, "
+                            "and then re-enabling it with a different mode.")
+TRACKING_BCAST_OPTS = err("OPTIN and OPTOUT are not compatible with BCAST")
+TRACKING_OPTIN_OPTOUT = err("You can't specify both OPTIN mode and OPTOUT mode")
+TRACKING_OPT_SWITCH = err("You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+                          "and then re-enabling it with a different mode.")
+CACHING_NOT_TRACKING = err("CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
+                           "or OPTOUT mode enabled")
+CACHING_YES_NEEDS_OPTIN = err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+CACHING_NO_NEEDS_OPTOUT = err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+
+
+def prefix_overlap(new: bytes, other: bytes, existing: bool) -> CommandError:
+    which = "an existing prefix" if existing else "another provided prefix"
+    return err(f"Prefix '{text(new)}' overlaps with {which} '{text(other)}'. "
+               "Prefixes for a single client must not overlap.")

@@ -5,7 +5,6 @@ introspection replies can never drift from what the engine actually enforces.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import resource
@@ -19,9 +18,8 @@ from ..datatypes.glob import compile_glob
 from ..engine import registry
 from ..engine.client import Client
 from ..engine.registry import Command, command, container
-from ..keyspace.database import type_name
-from ..protocol.replies import OK, BigNumber, Push, Raw, SetReply, Simple, Verbatim
-from .util import parse_float, parse_int
+from ..protocol.replies import OK, SetReply, Simple, Verbatim
+from .util import parse_int
 
 VALKEY_VERSION = "8.0.1"
 
@@ -425,6 +423,7 @@ def _sec_stats(c: Client) -> str:
         ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", s.stat_rejected_conn), ("sync_full", 0), ("sync_partial_ok", 0),
         ("sync_partial_err", 0), ("expired_keys", s.stat_expiredkeys),
+        ("expired_fields", s.stat_expired_fields),
         ("expired_stale_perc", f"{s.stat_expired_stale_perc * 100:.2f}"),
         ("expired_time_cap_reached_count", s.stat_expired_time_cap_reached_count),
         ("expire_cycle_cpu_milliseconds", 0), ("evicted_keys", s.stat_evictedkeys), ("evicted_clients", 0),
@@ -785,240 +784,6 @@ def shutdown(c: Client, *args: bytes):
     hook(list(args))
     c.close_after_reply = True
     return NOREPLY
-
-
-# ====================================================================== DEBUG
-_DEBUG_DENIED = ("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
-                 "you can run it from a local connection, otherwise you need to set this option in the "
-                 "configuration file, and then restart the server.")
-
-
-def string_encoding(value: bytes | bytearray) -> str:
-    """OBJECT ENCODING of a string: int, embstr (<= 44 bytes) or raw."""
-    if isinstance(value, bytes) and len(value) <= 20:
-        try:
-            parse_int(value)
-            return "int"
-        except errors.CommandError:
-            pass
-    if isinstance(value, bytes) and len(value) <= 44:
-        return "embstr"
-    return "raw"
-
-
-def object_encoding(value: Any) -> str:
-    if isinstance(value, (bytes, bytearray)):
-        return string_encoding(value)
-    enc = getattr(value, "encoding", None)
-    if callable(enc):
-        enc = enc()
-    return str(enc or "unknown")
-
-
-def _mix(digest: bytearray, data: bytes) -> None:
-    """Valkey's mixDigest: digest = SHA1(digest xor SHA1(data))."""
-    h = hashlib.sha1(data).digest()
-    for i in range(20):
-        digest[i] ^= h[i]
-    digest[:] = hashlib.sha1(bytes(digest)).digest()
-
-
-def _xor(digest: bytearray, data: bytes) -> None:
-    """Valkey's xorDigest: order-independent accumulation."""
-    h = hashlib.sha1(data).digest()
-    for i in range(20):
-        digest[i] ^= h[i]
-
-
-def _elem(x: Any) -> bytes:
-    if isinstance(x, (bytes, bytearray)):
-        return bytes(x)
-    if isinstance(x, float):
-        return repr(x).encode()
-    return str(x).encode()
-
-
-def value_digest(value: Any) -> bytearray:
-    """The digest of one value: ordered types mix, unordered ones xor."""
-    d = bytearray(20)
-    if isinstance(value, (bytes, bytearray)):
-        _mix(d, bytes(value))
-        return d
-    items = value.digest_items() if hasattr(value, "digest_items") else None
-    if items is None:
-        if isinstance(value, dict) or hasattr(value, "items"):
-            for k, v in value.items():
-                e = bytearray(20)
-                _mix(e, _elem(k))
-                _mix(e, _elem(v))
-                _xor(d, bytes(e))
-            return d
-        if isinstance(value, (set, frozenset)):
-            for x in value:
-                _xor(d, _elem(x))
-            return d
-        items = value
-    try:
-        for x in items:
-            _mix(d, _elem(x))
-    except TypeError:
-        _mix(d, repr(value).encode())
-    return d
-
-
-def db_digest(server: Any) -> bytes:
-    """DEBUG DIGEST: zero for an empty dataset, else an order-independent mix of every key."""
-    final = bytearray(20)
-    for db in server.dbs:
-        if not db.data:
-            continue
-        _mix(final, str(db.id).encode())
-        for key, value in list(db.data.items()):
-            if db.is_expired(key) if hasattr(db, "is_expired") else False:
-                continue
-            d = bytearray(20)
-            _mix(d, key)
-            _mix(d, type_name(value).encode())
-            dv = value_digest(value)
-            for i in range(20):
-                d[i] ^= dv[i]
-            exp = db.expires.get(key)
-            if exp is not None:
-                _mix(d, b"!!expire!!")
-                _mix(d, str(exp).encode())
-            for i in range(20):
-                final[i] ^= d[i]
-    return bytes(final)
-
-
-def _protocol(c: Client, name: bytes):
-    n = name.lower()
-    if n == b"string":
-        return b"Hello World"
-    if n == b"integer":
-        return 12345
-    if n == b"double":
-        return 3.141
-    if n == b"bignum":
-        return BigNumber(1234567999999999999999999999999999999)
-    if n == b"null":
-        return None
-    if n == b"array":
-        return [0, 1, 2]
-    if n == b"set":
-        return SetReply([0, 1, 2])
-    if n == b"map":
-        return {0: False, 1: True, 2: False}
-    if n == b"attrib":
-        tail = b"$39\r\nSome real reply following the attribute\r\n"
-        if c.resp >= 3:
-            return Raw(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n" + tail)
-        return Raw(tail)
-    if n == b"push":
-        if c.resp < 3:
-            raise errors.err("RESP2 is not supported by this command")
-        from ..protocol.encoder import encode
-        return Raw(encode(Push([b"server-cpu-usage", 42]), True)
-                   + b"$40\r\nSome real reply following the push reply\r\n")
-    if n == b"true":
-        return True
-    if n == b"false":
-        return False
-    if n == b"verbatim":
-        return Verbatim("This is a verbatim\nstring")
-    raise errors.err("Wrong protocol type name. Please use one of the following: "
-                     "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
-
-
-@command("debug", arity=-2, flags="admin noscript loading stale protected", group="server",
-         since="1.0.0", summary="Groups the subcommands meant for debugging the server.",
-         complexity="Depends on subcommand.", doc_flags="syscmd")
-def debug(c: Client, sub: bytes, *args: bytes):
-    server = c.server
-    if not allow_protected(c, server.config["enable-debug-command"]):
-        raise errors.err(_DEBUG_DENIED)
-    s = sub.lower()
-    if s == b"help":
-        return help_reply("debug", [
-            "CHANGE-REPL-ID",
-            "    Change the replication IDs of the instance.",
-            "DIGEST",
-            "    Output a hex signature representing the current DB content.",
-            "DIGEST-VALUE <key> [<key> ...]",
-            "    Output a hex signature of the values of all the specified keys.",
-            "OBJECT <key>",
-            "    Show low level info about the specified key and associated value.",
-            "PROTOCOL <type>",
-            "    Reply with a test value of the specified type. <type> can be: string,",
-            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-            "    true, false.",
-            "SET-ACTIVE-EXPIRE <0|1>",
-            "    Setting it to 0 disables expiring keys in background when they are not",
-            "    accessed (otherwise the server does it automatically). Setting it to 1 restores the default.",
-            "QUICKLIST-PACKED-THRESHOLD <size>",
-            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
-            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
-            "SLEEP <seconds>",
-            "    Stop the server for <seconds>. Decimals allowed.",
-        ])
-    if s == b"sleep" and len(args) == 1:
-        secs = parse_float(args[0])
-        time.sleep(max(secs, 0))
-        return OK
-    if s == b"set-active-expire" and len(args) == 1:
-        server.active_expire_enabled = parse_int(args[0]) != 0
-        return OK
-    if s == b"object" and len(args) in (1, 2):
-        value = c.db.data.get(args[0])
-        if value is None or c.db.is_expired(args[0]):
-            raise errors.NO_SUCH_KEY
-        enc = object_encoding(value)
-        lru = c.db.access.get(args[0], server.lru_clock)
-        idle = max(0, (server.lru_clock - lru) & 0xFFFFFF)
-        text = f"Value at:0x{id(value):x} refcount:1 encoding:{enc}"
-        if not (len(args) == 2 and args[1].lower() == b"fast"):
-            text += f" serializedlength:{_serialized_len(value)}"
-        text += f" lru:{lru} lru_seconds_idle:{idle} lfu_freq:0 lfu_access_time_minutes:{lru >> 8}"
-        return Simple(text)
-    if s == b"digest" and not args:
-        return db_digest(server).hex().encode()
-    if s == b"digest-value":
-        out = []
-        for key in args:
-            value = c.db.lookup(key)
-            out.append((value_digest(value) if value is not None else bytearray(20)).hex().encode())
-        return out
-    if s == b"protocol" and len(args) == 1:
-        return _protocol(c, args[0])
-    if s == b"change-repl-id" and not args:
-        return OK
-    if s == b"quicklist-packed-threshold" and len(args) == 1:
-        return _packed_threshold(args[0])
-    raise errors.err(f"unknown subcommand or wrong number of arguments for '{errors.text(sub)}'. "
-                     "Try DEBUG HELP.")
-
-
-def _packed_threshold(arg: bytes):
-    """Elements this long go to plain quicklist nodes (0 restores the 1GB default)."""
-    from ..config import ConfigError, _parse_memory
-    from ..datatypes.listtype import set_packed_threshold
-    try:
-        size = _parse_memory(arg.decode("latin-1"))
-    except ConfigError:
-        size = -1
-    if size < 0 or size > (1 << 32) - (1 << 20):
-        raise errors.err("argument must be a memory value bigger than 1 and smaller than 4gb")
-    set_packed_threshold(size)
-    return OK
-
-
-def _serialized_len(value: Any) -> int:
-    if isinstance(value, (bytes, bytearray)):
-        if string_encoding(value) == "int":
-            n = int(value)
-            return 2 if -128 <= n <= 127 else 3 if -32768 <= n <= 32767 else 5 if -2**31 <= n < 2**31 else len(value) + 1
-        return len(value) + (1 if len(value) < 64 else 2 if len(value) < 16384 else 5)
-    return 1
 
 
 __all__ = ["info_string", "command_info", "command_docs", "reset_stats", "help_reply"]

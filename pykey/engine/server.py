@@ -25,6 +25,14 @@ BLOCKED = object()          # a command parked its client; the reply comes later
 _perf_ns = time.perf_counter_ns
 _time_ns = time.time_ns
 
+# extra active-expiry passes run by cron beside the key cycle (e.g. hash field expiry)
+EXPIRE_JOBS: list[Callable[[Server], None]] = []
+
+# what a RESP2 client may send while subscribed, and what it may send only then
+_PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
+                             "psubscribe", "punsubscribe", "quit", "reset"})
+_NEEDS_SUBSCRIPTION = frozenset({"unsubscribe", "sunsubscribe", "punsubscribe"})
+
 # commands still allowed while a MULTI is open (the rest are queued)
 _MULTI_RUN_NOW = {b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"}
 
@@ -47,6 +55,7 @@ class Server:
         self.dirty = 0
         self.lastsave = int(time.time())
         self.active_expire_enabled = True
+        self.cron_paused = False                 # DEBUG PAUSE-CRON
         self.key_watchers: list[Callable[[Database, bytes], None]] = []
         self.deletion_hooks: list[Callable[[Database, bytes, Any], None]] = []
         self.propagate_sinks: list[Callable[[int, list[bytes]], None]] = []
@@ -65,11 +74,16 @@ class Server:
         self.paused_until = 0
         self.listeners_info: dict[str, Any] = {}
         self.client_close_hooks: list[Callable[[Client], None]] = []
+        self.reset_hooks: list[Callable[[Client], None]] = []       # RESET
+        self.flush_hooks: list[Callable[[int], None]] = []          # FLUSHDB/FLUSHALL (-1)
+        self.cron_hooks: list[Callable[[], None]] = []
+        self.flushing = False    # FLUSH/SWAPDB signal keys for WATCH only (see signal_flushed)
         # INFO stats
         self.stat_numcommands = 0
         self.stat_numconnections = 0
         self.stat_rejected_conn = 0
         self.stat_expiredkeys = 0
+        self.stat_expired_fields = 0
         self.stat_expired_stale_perc = 0.0
         self.stat_expired_time_cap_reached_count = 0
         self.stat_evictedkeys = 0
@@ -89,6 +103,13 @@ class Server:
         self.slowlog_threshold = self.config["slowlog-log-slower-than"]
         self.config.watch("slowlog-log-slower-than", lambda old, new: setattr(self, "slowlog_threshold", new))
         self._policy_changed(None, self.config["maxmemory-policy"])
+        # Pub/Sub, keyspace notifications and client-side caching plug into the hooks above
+        from .notify import Notifier
+        from .pubsub import PubSub
+        from .tracking import Tracking
+        self.pubsub = PubSub(self)
+        self.notifier = Notifier(self)
+        self.tracking = Tracking(self)
 
     def _policy_changed(self, old: object, new: str) -> None:
         self.track_access = "lru" in new or "lfu" in new
@@ -137,6 +158,12 @@ class Server:
         if sink is not None:
             sink(flag or type_flag, event.encode(), key, dbid)
 
+    def signal_flushed(self, dbid: int) -> None:
+        """A whole database (-1: all of them) was emptied: tracking clients are told once,
+        not key by key (Valkey's signalFlushedDb)."""
+        for hook in self.flush_hooks:
+            hook(dbid)
+
     def propagate(self, dbid: int, argv: list[bytes], expired: bool = False) -> None:
         """The one stream that feeds AOF and replicas."""
         for sink in self.propagate_sinks:
@@ -169,6 +196,11 @@ class Server:
             return self._reject(client, cmd, errors.wrong_arity(cmd.name))
         if not client.authenticated and "no_auth" not in cmd.flags:
             return self._reject(client, cmd, errors.NOAUTH)
+        if client.pubsub:
+            if client.resp == 2 and cmd.name not in _PUBSUB_CONTEXT:
+                return self._reject(client, cmd, errors.pubsub_context(cmd.name))
+        elif cmd.name in _NEEDS_SUBSCRIPTION:
+            return self._reject(client, cmd, errors.nosub(cmd.name))
         if client.multi is not None and cmd.name.split("|")[0].encode() not in _MULTI_RUN_NOW:
             return self.queue_multi(client, cmd, argv)
         return self.call(client, cmd, argv)
@@ -206,6 +238,8 @@ class Server:
         client.last_cmd = cmd.name
         if dt > self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
             self.slowlog_add(client, argv, dt)
+        if self.tracking_clients:
+            self.tracking.after_call(client, cmd, argv, outer is None)
         if self.dirty != dirty and self.propagate_sinks and reply is not BLOCKED:
             self.propagate(client.db.id, client.propagate_argv or argv)
         if self.ready_keys and outer is None:
@@ -253,10 +287,16 @@ class Server:
     # ------------------------------------------------------------------ cron
     def cron(self) -> None:
         """Periodic work, ``hz`` times a second: active expiry."""
+        if self.cron_paused:
+            return
         self.update_clock()
         self.cron_loops += 1
         if self.active_expire_enabled and self.expiry_allowed():
             self.active_expire_cycle()
+            for job in EXPIRE_JOBS:
+                job(self)
+        for hook in self.cron_hooks:
+            hook()
 
     def active_expire_cycle(self) -> None:
         """Valkey's adaptive cycle: sample keys with a TTL, delete the expired ones, and keep

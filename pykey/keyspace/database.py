@@ -27,7 +27,8 @@ def type_name(value: Any) -> str:
 
 
 class Database:
-    __slots__ = ("id", "data", "expires", "server", "avg_ttl", "expire_cursor", "expire_snapshot", "access")
+    __slots__ = ("id", "data", "expires", "server", "avg_ttl", "expire_cursor", "expire_snapshot", "access",
+                 "volatile_hashes")
 
     def __init__(self, server: Server, dbid: int) -> None:
         self.id = dbid
@@ -38,6 +39,8 @@ class Database:
         self.avg_ttl = 0
         self.expire_cursor = 0
         self.expire_snapshot: list[bytes] | None = None
+        # hashes holding fields with a TTL, for the active field-expiry pass (commands/hash.py)
+        self.volatile_hashes: dict[bytes, Any] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -167,6 +170,7 @@ class Database:
         self.expires = {}
         self.access = {}
         self.expire_snapshot = None
+        self.volatile_hashes = {}
         for key in keys:
             self.signal_modified(key)
         return removed
