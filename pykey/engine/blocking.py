@@ -4,6 +4,13 @@ retries the clients waiting on that key in the order they blocked.
 
 A blocking command calls :func:`block` with a ``retry`` function that either produces the
 reply (the command's non-blocking form succeeded) or returns ``MISS`` to keep waiting.
+
+As in Valkey's handleClientsBlockedOnKey, a parked client is retried only when the ready key
+exists and holds the type it waits for (``kind`` names it: "list", "zset", "stream", the
+values' ``type_name``), so a key deleted, or overwritten with another type, leaves it parked;
+``unblock_on_nokey`` (XREADGROUP) retries it anyway. Serving is not re-entered: keys made
+ready while serving (a BLMOVE feeding another waiter) are served by the same outer loop, in
+order, which keeps Valkey's fairness.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
+from ..keyspace.database import type_name
 from .server import BLOCKED
 
 if TYPE_CHECKING:
@@ -24,10 +32,12 @@ MISS = object()
 
 
 class Blocked:
-    __slots__ = ("client", "db", "keys", "retry", "timeout_reply", "timer", "kind")
+    __slots__ = ("client", "db", "keys", "retry", "timeout_reply", "timer", "kind", "unblock_on_nokey",
+                 "cmd")
 
     def __init__(self, client: Client, db: Database, keys: list[bytes],
-                 retry: Callable[[], Any], timeout_reply: Any, kind: str) -> None:
+                 retry: Callable[[], Any], timeout_reply: Any, kind: str,
+                 unblock_on_nokey: bool = False) -> None:
         self.client = client
         self.db = db
         self.keys = keys
@@ -35,6 +45,8 @@ class Blocked:
         self.timeout_reply = timeout_reply
         self.timer: Any = None
         self.kind = kind
+        self.unblock_on_nokey = unblock_on_nokey
+        self.cmd: Any = None             # the blocked command, counted in stats when served
 
 
 def parse_timeout(arg: bytes) -> float:
@@ -57,12 +69,22 @@ def parse_timeout(arg: bytes) -> float:
     return value
 
 
+def deny_blocking(client: Client) -> bool:
+    """Valkey's CLIENT_DENY_BLOCKING: inside MULTI/EXEC and scripts a blocking command acts
+    as its non-blocking form (it answers its timeout reply at once)."""
+    return client.multi is not None or client.in_script
+
+
 def block(client: Client, keys: list[bytes], timeout: float, retry: Callable[[], Any],
-          timeout_reply: Any, kind: str = "list") -> object:
-    """Park ``client`` on ``keys`` until ``retry`` succeeds or ``timeout`` seconds pass (0: never)."""
+          timeout_reply: Any, kind: str = "list", unblock_on_nokey: bool = False) -> object:
+    """Park ``client`` on ``keys`` until ``retry`` succeeds or ``timeout`` seconds pass (0: never).
+    ``kind`` is the type name a ready key must hold for ``retry`` to run. A client that may
+    not block (:func:`deny_blocking`) gets ``timeout_reply`` right away."""
+    if deny_blocking(client):
+        return timeout_reply
     server = client.server
     db = client.db
-    b = Blocked(client, db, list(dict.fromkeys(keys)), retry, timeout_reply, kind)
+    b = Blocked(client, db, list(dict.fromkeys(keys)), retry, timeout_reply, kind, unblock_on_nokey)
     client.blocked = b
     server.blocked_clients += 1
     for key in b.keys:
@@ -92,6 +114,13 @@ def unblock(b: Blocked, reply: Any, timed_out: bool = False) -> None:
     if b.timer is not None and not timed_out:
         b.timer.cancel()
     if reply is not MISS:
+        cmd = b.cmd
+        if cmd is not None:      # the command completes now: Valkey's updateStatsOnUnblock
+            cmd.calls += 1
+            if isinstance(reply, errors.CommandError):
+                cmd.failed_calls += 1
+        server.stat_numcommands += 1
+        client.tot_cmds += 1
         client.send_reply(reply)
     if client.resume is not None:
         client.resume()
@@ -99,33 +128,49 @@ def unblock(b: Blocked, reply: Any, timed_out: bool = False) -> None:
 
 def serve_ready(server: Server) -> None:
     """Retry the clients waiting on keys that were written, first blocked first served."""
-    while server.ready_keys:
-        ready = server.ready_keys
-        server.ready_keys = []
-        seen: set[tuple[int, bytes]] = set()
-        for db, key in ready:
-            ident = (db.id, key)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            waiters = server.blocking_keys.get(ident)
-            if not waiters:
-                continue
-            for b in list(waiters):
-                if b.client.blocked is not b:
+    if getattr(server, "serving_blocked", False):
+        return                    # a nested call: the outer loop serves the new ready keys
+    server.serving_blocked = True  # type: ignore[attr-defined]
+    try:
+        while server.ready_keys:
+            ready = server.ready_keys
+            server.ready_keys = []
+            seen: set[tuple[int, bytes]] = set()
+            for db, key in ready:
+                ident = (db.id, key)
+                if ident in seen:
                     continue
-                server.update_clock()
-                server.executing = b.client
-                try:
-                    reply = b.retry()
-                except errors.CommandError as e:
-                    reply = e
-                finally:
-                    server.executing = None
-                if reply is not MISS:
-                    unblock(b, reply)
-                if db.lookup(key) is None:
-                    break
+                seen.add(ident)
+                waiters = server.blocking_keys.get(ident)
+                if waiters:
+                    _serve_key(server, db, key, list(waiters))
+    finally:
+        server.serving_blocked = False  # type: ignore[attr-defined]
+
+
+def _serve_key(server: Server, db: Database, key: bytes, waiters: list[Blocked]) -> None:
+    """The clients parked on one ready key, in the order they blocked (those that were
+    parked when the key became ready: a client parking again waits for the next write)."""
+    for b in waiters:
+        if b.client.blocked is not b:
+            continue
+        server.update_clock()
+        value = db.data.get(key)
+        if value is not None and db.is_expired(key):
+            value = None
+        if value is None or type_name(value) != b.kind:
+            if not b.unblock_on_nokey:
+                continue
+        outer = server.executing
+        server.executing = b.client
+        try:
+            reply = b.retry()
+        except errors.CommandError as e:
+            reply = e
+        finally:
+            server.executing = outer
+        if reply is not MISS:
+            unblock(b, reply)
 
 
 def forget_client(client: Client) -> None:

@@ -184,3 +184,42 @@ def test_debug_packed_threshold(r):
     assert r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0") == b"OK"
     with pytest.raises(redis.ResponseError, match="bigger than 1"):
         r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb")
+
+
+def test_ready_key_of_another_type_leaves_client_parked(r, conn):
+    """As Valkey: a client waiting for a list is not woken by its key turning into a string
+    (no WRONGTYPE for it); it is served once the key is a list again."""
+    c = conn()
+    c.send_command("BLPOP", "k", 0)
+    _wait_blocked(r, 1)
+    r.set("src", "string")
+    r.rename("src", "k")                    # RENAME signals k as ready
+    assert not c.can_read(0.05)
+    assert int(r.info("clients")["blocked_clients"]) == 1
+    r.delete("k")
+    r.rpush("k", "x")
+    assert c.read_response() == [b"k", b"x"]
+
+
+def test_blmove_chain_serves_in_order(r, conn):
+    """A BLMOVE served by a push feeds the next waiter on its destination (nested ready
+    keys), in the same round."""
+    c1, c2 = conn(), conn()
+    c1.send_command("BLMOVE", "a", "b", "LEFT", "RIGHT", 0)
+    _wait_blocked(r, 1)
+    c2.send_command("BLPOP", "b", 0)
+    _wait_blocked(r, 2)
+    r.rpush("a", "v")
+    assert c1.read_response() == b"v"
+    assert c2.read_response() == [b"b", b"v"]
+    assert r.exists("a", "b") == 0
+    assert r.info("clients")["total_blocking_keys"] == 0
+
+
+def test_self_referential_brpoplpush(r, conn):
+    c = conn()
+    c.send_command("BRPOPLPUSH", "l", "l", 0)
+    _wait_blocked(r, 1)
+    r.rpush("l", "foo")
+    assert c.read_response() == b"foo"
+    assert r.lrange("l", 0, -1) == [b"foo"]
