@@ -316,7 +316,7 @@ PARAMS: list[Param] = [
     _i("zset-max-listpack-value", 64, 0, LONG_MAX, alias="zset-max-ziplist-value"),
     Param("list-max-listpack-size", "int", -2, minimum=-(2**31), maximum=INT_MAX, alias="list-max-ziplist-size"),
     _i("list-compress-depth", 0, 0, INT_MAX),
-    _i("hll-sparse-max-bytes", 3000, 0, LONG_MAX),
+    _m("hll-sparse-max-bytes", 3000, 0, LONG_MAX),
     _i("stream-node-max-bytes", 4096, 0, LONG_MAX),
     _i("stream-node-max-entries", 100, 0, LONG_MAX),
     _b("activerehashing", True),

@@ -1,63 +1,77 @@
-"""Bitmap commands on string values: SETBIT GETBIT BITCOUNT BITPOS.
+"""Bitmap commands on string values: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO.
 
-Bit counting uses ``int.from_bytes(...).bit_count()``, which runs in C over the whole range.
+Whole-range work runs in C: counting with ``int.bit_count``, searching with ``bytes.lstrip``,
+BITOP as big-integer AND/OR/XOR over the padded sources. Arguments are checked in Valkey's
+order, so a request with several faults gets the same error as from Valkey.
 """
 from __future__ import annotations
 
 from .. import errors
+from ..datatypes import bitfield as bf
 from ..engine.client import Client
-from ..engine.registry import command
+from ..engine.registry import KeySpec, command
 from .util import parse_int
 
-BIT_OFFSET = errors.err("bit offset is not an integer or out of range")
-BIT_VALUE = errors.err("bit is not an integer or out of range")
-BITPOS_BIT = errors.err("The bit argument must be 1 or 0.")
 
-
-def _offset(c: Client, arg: bytes) -> int:
+def _offset(c: Client, arg: bytes, bits: int = 0) -> int:
+    """getBitOffsetFromArgument: a bit offset (``#n`` means n*bits when ``bits``), within
+    proto-max-bulk-len bytes unless the client is our primary."""
+    usehash = bits > 0 and arg[:1] == b"#"
     try:
-        off = parse_int(arg)
+        off = parse_int(arg[1:] if usehash else arg)
     except errors.CommandError:
-        raise BIT_OFFSET from None
-    if off < 0 or (off >> 3) >= c.server.config["proto-max-bulk-len"]:
-        raise BIT_OFFSET
+        raise errors.BIT_OFFSET from None
+    if usehash:
+        off = bf.to_i64(off * bits)
+    if off < 0 or (c.kind != "master" and (off >> 3) >= c.server.config["proto-max-bulk-len"]):
+        raise errors.BIT_OFFSET
     return off
+
+
+def _string_for_write(c: Client, key: bytes, maxbit: int) -> tuple[bytearray, bool]:
+    """lookupStringForBitCommand: the key's string, created or zero-padded so bit ``maxbit``
+    exists; the flag says whether it was created or grown (that alone makes a change)."""
+    db = c.db
+    size = (maxbit >> 3) + 1
+    cur = db.get_string(key)
+    if cur is None:
+        buf = bytearray(size)
+        db.add(key, buf)
+        return buf, True
+    buf = db.unshare_string(key, cur)
+    if len(buf) < size:
+        buf.extend(bytes(size - len(buf)))
+        return buf, True
+    return buf, False
 
 
 @command("setbit", arity=4, flags="write denyoom", keys=1, key_flags="RW access update",
          group="bitmap", since="2.2.0", complexity="O(1)",
-         summary="Sets or clears a single bit of a key's string, creating the key if needed.")
+         summary="Sets or clears the bit at offset of the string value. Creates the key if it "
+                 "doesn't exist.")
 def setbit(c: Client, key: bytes, offset: bytes, value: bytes) -> int:
     off = _offset(c, offset)
-    if value not in (b"0", b"1"):
-        raise BIT_VALUE
-    db = c.db
-    cur = db.get_string(key)
+    if value != b"0" and value != b"1":
+        raise errors.BIT_VALUE
+    buf, grown = _string_for_write(c, key, off)
     byte = off >> 3
-    if cur is None:
-        buf = bytearray(byte + 1)
-        db.add(key, buf)
-    else:
-        buf = cur if cur.__class__ is bytearray else bytearray(cur)
-        if len(buf) <= byte:
-            buf.extend(bytes(byte + 1 - len(buf)))
-        if buf is not cur:
-            db.set(key, buf, keepttl=True)
-        else:
-            db.signal_modified(key)
     mask = 0x80 >> (off & 7)
     old = 1 if buf[byte] & mask else 0
-    if value == b"1":
-        buf[byte] |= mask
-    else:
-        buf[byte] &= ~mask & 0xFF
-    c.server.dirty += 1
-    c.server.notify("$", "setbit", key, db.id)
+    on = value == b"1"
+    if grown or old != on:
+        if on:
+            buf[byte] |= mask
+        else:
+            buf[byte] &= ~mask & 0xFF
+        db = c.db
+        db.signal_modified(key)
+        c.server.notify("$", "setbit", key, db.id)
+        c.server.dirty += 1
     return old
 
 
 @command("getbit", arity=3, flags="readonly fast", keys=1, key_flags="RO access", group="bitmap",
-         since="2.2.0", complexity="O(1)", summary="Reads a single bit of a key's string.")
+         since="2.2.0", complexity="O(1)", summary="Returns a bit value by offset.")
 def getbit(c: Client, key: bytes, offset: bytes) -> int:
     off = _offset(c, offset)
     cur = c.db.get_string(key)
@@ -66,117 +80,314 @@ def getbit(c: Client, key: bytes, offset: bytes) -> int:
     return 1 if cur[off >> 3] & (0x80 >> (off & 7)) else 0
 
 
-def _range(args: tuple[bytes, ...], length: int, allow_start_only: bool) -> tuple[int, int, bool] | None:
-    """Parse [start [end [BYTE|BIT]]] into a clamped inclusive range in the chosen unit."""
-    start = parse_int(args[0])
-    isbit = False
-    if len(args) == 3:
-        unit = args[2].lower()
-        if unit not in (b"bit", b"byte"):
-            raise errors.SYNTAX
-        isbit = unit == b"bit"
-    end = parse_int(args[1]) if len(args) >= 2 else None
-    total = length * 8 if isbit else length
-    if end is None:
-        end = total - 1
-    if start < 0 and end < 0 and start > end:
-        return None
+def _unit(arg: bytes) -> bool:
+    """BIT -> True, BYTE -> False, anything else a syntax error."""
+    low = arg.lower()
+    if low == b"bit":
+        return True
+    if low == b"byte":
+        return False
+    raise errors.SYNTAX
+
+
+def _clamp(start: int, end: int, total: int) -> tuple[int, int]:
     if start < 0:
         start += total
     if end < 0:
         end += total
     start = max(start, 0)
     end = max(end, 0)
-    end = min(end, total - 1)
-    return start, end, isbit
-
-
-def _count_bits(buf: bytes | bytearray, start: int, end: int) -> int:
-    return int.from_bytes(buf[start:end + 1], "big").bit_count()
+    return start, min(end, total - 1)
 
 
 @command("bitcount", arity=-2, flags="readonly", keys=1, key_flags="RO access", group="bitmap",
-         since="2.6.0", complexity="O(N)", summary="Counts the 1 bits in a key's string, optionally within a range.")
+         since="2.6.0", complexity="O(N)", summary="Counts the number of set bits (population "
+         "counting) in a string.", history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitcount(c: Client, key: bytes, *args: bytes) -> int:
     if len(args) > 3:
         raise errors.SYNTAX
+    isbit = False
+    start = end = 0
     if args:
-        if len(args) == 3 and args[2].lower() not in (b"bit", b"byte"):
-            parse_int(args[0])
-            raise errors.SYNTAX
-        parse_int(args[0])
+        start = parse_int(args[0])
+        if len(args) == 3:
+            isbit = _unit(args[2])
         if len(args) >= 2:
-            parse_int(args[1])
+            end = parse_int(args[1])
     cur = c.db.get_string(key)
     if cur is None:
         return 0
     if not args:
-        return _count_bits(cur, 0, len(cur) - 1)
-    rng = _range(args, len(cur), True)
-    if rng is None:
+        return int.from_bytes(cur, "big").bit_count()
+    total = len(cur)
+    if len(args) < 2:
+        end = total - 1
+    if start < 0 and end < 0 and start > end:
         return 0
-    start, end, isbit = rng
+    if isbit:
+        total <<= 3
+    start, end = _clamp(start, end, total)
     if start > end:
         return 0
     if not isbit:
-        return _count_bits(cur, start, end)
+        return int.from_bytes(cur[start:end + 1], "big").bit_count()
     value = int.from_bytes(cur[start >> 3:(end >> 3) + 1], "big")
     width = ((end >> 3) - (start >> 3) + 1) * 8
-    lo = width - 1 - ((start & 7) + 0)  # highest bit index kept
-    keep_hi = (1 << (lo + 1)) - 1
-    drop_lo = 7 - (end & 7)
-    value &= keep_hi
-    value >>= drop_lo
-    return value.bit_count()
+    value &= (1 << (width - (start & 7))) - 1       # drop bits before start
+    return (value >> (7 - (end & 7))).bit_count()     # and after end
+
+
+def _first_bit(chunk: bytes | bytearray, bit: int) -> int:
+    """Position of the first ``bit`` in ``chunk``, or -1."""
+    rest = chunk.lstrip(b"\x00" if bit else b"\xff")
+    if not rest:
+        return -1
+    first = rest[0] if bit else rest[0] ^ 0xFF
+    return (len(chunk) - len(rest)) * 8 + 8 - first.bit_length()
 
 
 @command("bitpos", arity=-3, flags="readonly", keys=1, key_flags="RO access", group="bitmap",
-         since="2.8.7", complexity="O(N)", summary="Finds the position of the first 1 or 0 bit in a key's string.")
-def bitpos(c: Client, key: bytes, bit: bytes, *args: bytes) -> int:
-    b = parse_int(bit)
-    if b not in (0, 1):
-        raise BITPOS_BIT
+         since="2.8.7", complexity="O(N)",
+         summary="Finds the first set (1) or clear (0) bit in a string.",
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
+def bitpos(c: Client, key: bytes, bit_arg: bytes, *args: bytes) -> int:
+    bit = parse_int(bit_arg)
+    if bit != 0 and bit != 1:
+        raise errors.BITPOS_BIT
     if len(args) > 3:
         raise errors.SYNTAX
-    if len(args) == 3 and args[2].lower() not in (b"bit", b"byte"):
-        parse_int(args[0])
-        parse_int(args[1])
-        raise errors.SYNTAX
-    for a in args[:2]:
-        parse_int(a)
+    isbit = end_given = False
+    start = end = 0
+    if args:
+        start = parse_int(args[0])
+        if len(args) == 3:
+            isbit = _unit(args[2])
+        if len(args) >= 2:
+            end = parse_int(args[1])
+            end_given = True
     cur = c.db.get_string(key)
     if cur is None:
-        return -1 if b else 0
-    end_given = len(args) >= 2
+        return -1 if bit else 0
+    total = len(cur)
+    if not end_given:
+        end = total - 1
+    if isbit:
+        total <<= 3
     if args:
-        rng = _range(args, len(cur), True)
-        if rng is None:
-            return -1
-        start, end, isbit = rng
-    else:
-        start, end, isbit = 0, len(cur) - 1, False
+        start, end = _clamp(start, end, total)
     if start > end:
         return -1
-    if isbit:
-        lo_bit, hi_bit = start, end
+    if not isbit:
+        pos = _first_bit(cur[start:end + 1], bit)
+        if pos >= 0:
+            return pos + start * 8
+        if bit or end_given:
+            return -1
+        return (end + 1) * 8                 # the string continues with zeros
+    chunk = bytearray(cur[start >> 3:(end >> 3) + 1])
+    head = 0xFF00 >> (start & 7) & 0xFF       # bits of the first byte before start
+    tail = (1 << (7 - (end & 7))) - 1         # bits of the last byte after end
+    if bit:
+        chunk[0] &= ~head & 0xFF
+        chunk[-1] &= ~tail & 0xFF
     else:
-        lo_bit, hi_bit = start * 8, end * 8 + 7
-    first_byte, last_byte = lo_bit >> 3, hi_bit >> 3
-    chunk = cur[first_byte:last_byte + 1]
-    width = len(chunk) * 8
-    value = int.from_bytes(chunk, "big")
-    # bit i from the left of the chunk is (value >> (width-1-i)) & 1
-    skip_left = lo_bit - first_byte * 8
-    skip_right = (last_byte * 8 + 7) - hi_bit
-    span = width - skip_left - skip_right
-    window = (value >> skip_right) & ((1 << span) - 1)
-    if b == 1:
-        if window == 0:
-            return -1
-        return lo_bit + (span - window.bit_length())
-    inverted = window ^ ((1 << span) - 1)
-    if inverted == 0:
-        if end_given or isbit:
-            return -1
-        return (last_byte + 1) * 8
-    return lo_bit + (span - inverted.bit_length())
+        chunk[0] |= head
+        chunk[-1] |= tail
+    pos = _first_bit(chunk, bit)
+    return -1 if pos < 0 else pos + (start >> 3) * 8
+
+
+# ---------------------------------------------------------------- BITOP
+_BITOPS = (b"and", b"or", b"xor", b"not", b"diff", b"diff1", b"andor", b"one")
+_TWO_KEY_OPS = (b"diff", b"diff1", b"andor")
+
+
+def _bitop_result(op: bytes, values: list[int], size: int) -> int:
+    if op == b"not":
+        return ~values[0] & ((1 << (size * 8)) - 1)
+    if op == b"and":
+        out = values[0]
+        for v in values[1:]:
+            out &= v
+        return out
+    if op == b"xor":
+        out = 0
+        for v in values:
+            out ^= v
+        return out
+    if op == b"one":
+        once = several = 0
+        for v in values:
+            several |= once & v
+            once |= v
+        return once & ~several
+    rest = 0
+    for v in values[1 if op != b"or" else 0:]:
+        rest |= v
+    if op == b"or":
+        return rest
+    first = values[0]
+    if op == b"diff":
+        return first & ~rest
+    if op == b"diff1":
+        return ~first & rest
+    return first & rest                          # andor
+
+
+@command("bitop", arity=-4, flags="write denyoom", keys=(2, -1, 1), group="bitmap",
+         key_specs=(KeySpec(("OW", "update"), ("index", 2), ("range", 0, 1, 0)),
+                    KeySpec(("RO", "access"), ("index", 3), ("range", -1, 1, 0))),
+         since="2.6.0", complexity="O(N)",
+         summary="Performs bitwise operations on multiple strings, and stores the result.")
+def bitop(c: Client, operation: bytes, dest: bytes, *sources: bytes) -> int:
+    op = operation.lower()
+    if op not in _BITOPS:
+        raise errors.SYNTAX
+    if op == b"not" and len(sources) != 1:
+        raise errors.BITOP_NOT_ONE_KEY
+    if op in _TWO_KEY_OPS and len(sources) < 2:
+        raise errors.bitop_needs_two_keys(operation)
+    db = c.db
+    strings = []
+    for key in sources:
+        value = db.get_string(key)
+        strings.append(value if value is not None else b"")
+    size = max(len(s) for s in strings)
+    server = c.server
+    if not size:
+        if db.delete(dest):
+            server.notify("g", "del", dest, db.id)
+            server.dirty += 1
+        return 0
+    values = [int.from_bytes(s, "big") << ((size - len(s)) * 8) for s in strings]
+    result = _bitop_result(op, values, size)
+    db.set(dest, bytearray(result.to_bytes(size, "big")))
+    server.notify("$", "set", dest, db.id)
+    server.dirty += 1
+    return size
+
+
+# ---------------------------------------------------------------- BITFIELD
+_GET, _SET, _INCRBY = 0, 1, 2
+_OVERFLOW = {b"wrap": bf.WRAP, b"sat": bf.SAT, b"fail": bf.FAIL}
+
+
+def _bitfield_type(arg: bytes) -> tuple[bool, int]:
+    """``i<bits>`` (1..64) or ``u<bits>`` (1..63) -> (signed, bits)."""
+    sign = arg[:1]
+    if sign != b"i" and sign != b"u":
+        raise errors.BITFIELD_TYPE
+    try:
+        bits = parse_int(arg[1:])
+    except errors.CommandError:
+        raise errors.BITFIELD_TYPE from None
+    if bits < 1 or bits > (64 if sign == b"i" else 63):
+        raise errors.BITFIELD_TYPE
+    return sign == b"i", bits
+
+
+def _bitfield(c: Client, key: bytes, args: tuple[bytes, ...], readonly_cmd: bool) -> list:
+    ops = []
+    owtype = bf.WRAP
+    readonly = True
+    highest = 0
+    j = 0
+    n = len(args)
+    while j < n:
+        sub = args[j].lower()
+        remaining = n - j - 1
+        if sub == b"get" and remaining >= 2:
+            opcode = _GET
+        elif sub == b"set" and remaining >= 3:
+            opcode = _SET
+        elif sub == b"incrby" and remaining >= 3:
+            opcode = _INCRBY
+        elif sub == b"overflow" and remaining >= 1:
+            owtype = _OVERFLOW.get(args[j + 1].lower(), -1)
+            if owtype < 0:
+                raise errors.BITFIELD_OVERFLOW_TYPE
+            j += 2
+            continue
+        else:
+            raise errors.SYNTAX
+        signed, bits = _bitfield_type(args[j + 1])
+        offset = _offset(c, args[j + 2], bits)
+        value = 0
+        if opcode != _GET:
+            readonly = False
+            highest = max(highest, offset + bits - 1)
+            value = parse_int(args[j + 3])
+            j += 4
+        else:
+            j += 3
+        ops.append((opcode, signed, bits, offset, value, owtype))
+    db = c.db
+    if readonly:
+        cur = db.get_string(key)
+        src = cur if cur is not None else b""
+        return [bf.get_signed(src, off, bits) if signed else bf.get_unsigned(src, off, bits)
+                for _, signed, bits, off, _, _ in ops]
+    if readonly_cmd:
+        raise errors.BITFIELD_RO_ONLY_GET
+    buf, grown = _string_for_write(c, key, highest)
+    changes = 0
+    out: list[int | None] = []
+    for opcode, signed, bits, off, value, ow in ops:
+        if opcode == _GET:
+            out.append(bf.get_signed(buf, off, bits) if signed else bf.get_unsigned(buf, off, bits))
+            continue
+        if signed:
+            old = bf.get_signed(buf, off, bits)
+            if opcode == _INCRBY:
+                overflow, wrapped = bf.check_signed(old, value, bits, ow)
+                new = wrapped if overflow else old + value
+                reply = new
+            else:
+                new = value
+                overflow, wrapped = bf.check_signed(new, 0, bits, ow)
+                if overflow:
+                    new = wrapped
+                reply = old
+        else:
+            old = bf.get_unsigned(buf, off, bits)
+            if opcode == _INCRBY:
+                overflow, wrapped = bf.check_unsigned(old, value, bits, ow)
+                new = wrapped if overflow else (old + value) & bf._U64
+                reply = new
+            else:
+                new = value & bf._U64
+                overflow, wrapped = bf.check_unsigned(new, 0, bits, ow)
+                if overflow:
+                    new = wrapped
+                reply = old
+        if overflow and ow == bf.FAIL:
+            out.append(None)
+            continue
+        out.append(reply)
+        bf.set_bits(buf, off, bits, new)
+        if grown or old != new:
+            changes += 1
+    if changes:
+        db.signal_modified(key)
+        c.server.notify("$", "setbit", key, db.id)
+        c.server.dirty += changes
+    return out
+
+
+_BITFIELD_SPEC = (KeySpec(("RW", "access", "update", "variable_flags"), ("index", 1),
+                          ("range", 0, 1, 0),
+                          notes="This command allows both access and modification of the key"),)
+
+
+@command("bitfield", arity=-2, flags="write denyoom", keys=1, key_specs=_BITFIELD_SPEC,
+         group="bitmap", since="3.2.0", complexity="O(1) for each subcommand specified",
+         summary="Performs arbitrary bitfield integer operations on strings.")
+def bitfield(c: Client, key: bytes, *args: bytes) -> list:
+    return _bitfield(c, key, args, False)
+
+
+@command("bitfield_ro", arity=-2, flags="readonly fast", keys=1, key_flags="RO access",
+         group="bitmap", since="6.0.0", complexity="O(1) for each subcommand specified",
+         summary="Performs arbitrary read-only bitfield integer operations on strings.")
+def bitfield_ro(c: Client, key: bytes, *args: bytes) -> list:
+    return _bitfield(c, key, args, True)

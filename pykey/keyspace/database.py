@@ -105,6 +105,16 @@ class Database:
         self.server.on_key_deleted(self, key, value)
         return True
 
+    def unshare_string(self, key: bytes, value: bytes | bytearray) -> bytearray:
+        """The key's string as a bytearray to change in place (Valkey's dbUnshareStringValue):
+        a ``bytes`` value is replaced by a copy of itself, with no signal (nothing changed
+        yet; the caller signals once it writes)."""
+        if value.__class__ is bytearray:
+            return value
+        buf = bytearray(value)
+        self.data[key] = buf
+        return buf
+
     def remove_if_empty(self, key: bytes, value: Any) -> bool:
         """Collections delete their key when their last element goes."""
         if len(value) == 0:
