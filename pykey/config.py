@@ -124,6 +124,20 @@ def _save_parse(words: list[str]) -> list[tuple[int, int]]:
     return out
 
 
+def _dir_check(path: str) -> str | None:
+    """CONFIG SET dir: Valkey chdir()s and reports strerror; we only check (the embedded
+    server shares its process's working directory)."""
+    if not os.path.exists(path):
+        return "No such file or directory"
+    if not os.path.isdir(path):
+        return "Not a directory"
+    return None
+
+
+def _dbfilename_check(name: str) -> str | None:
+    return None if name and os.path.basename(name) == name else "dbfilename can't be a path, just a filename"
+
+
 def _save_fmt(value: list[tuple[int, int]]) -> str:
     return " ".join(f"{s} {c}" for s, c in value)
 
@@ -218,7 +232,9 @@ DEFAULT_COBL = {"normal": (0, 0, 0), "replica": (256 * 1024**2, 64 * 1024**2, 60
 
 
 def _cobl_fmt(value: dict[str, tuple[int, int, int]]) -> str:
-    return " ".join(f"{c} {value[c][0]} {value[c][1]} {value[c][2]}" for c in ("normal", "replica", "pubsub"))
+    # Valkey still names the replica class "slave" in CONFIG GET and CONFIG REWRITE
+    return " ".join(f"{'slave' if c == 'replica' else c} {value[c][0]} {value[c][1]} {value[c][2]}"
+                    for c in ("normal", "replica", "pubsub"))
 
 
 INT_MAX = 2**31 - 1
@@ -251,8 +267,8 @@ def _e(name: str, default: str, choices: tuple[str, ...], **kw: Any) -> Param:
 
 PARAMS: list[Param] = [
     # network
-    Param("bind", "special", ["*", "-::*"], multi=True, parse=_bind_parse, fmt=" ".join, immutable=True),
-    _i("port", 6379, 0, 65535, immutable=True),
+    Param("bind", "special", ["*", "-::*"], multi=True, parse=_bind_parse, fmt=" ".join),
+    _i("port", 6379, 0, 65535),
     _s("unixsocket", None, immutable=True),
     Param("unixsocketperm", "octal", 0, minimum=0, maximum=0o777, immutable=True),
     _i("timeout", 0, 0, INT_MAX),
@@ -265,7 +281,8 @@ PARAMS: list[Param] = [
     _s("logfile", "", immutable=True),
     _s("pidfile", None, immutable=True),
     _i("databases", 16, 1, INT_MAX, immutable=True),
-    Param("dir", "special", None, protected=True, parse=lambda w: " ".join(w), fmt=lambda v: v or os.getcwd()),
+    Param("dir", "special", None, protected=True, parse=lambda w: os.path.abspath(" ".join(w)),
+          fmt=lambda v: v or os.getcwd(), check=_dir_check),
     _i("hz", 10, 0, INT_MAX),
     _b("dynamic-hz", True),
     _e("enable-debug-command", "no", _PROTECTED, immutable=True),
@@ -298,7 +315,7 @@ PARAMS: list[Param] = [
     # persistence (the engines arrive with their issues; the parameters exist so that
     # `--save ""` and `--appendonly no` work as with Valkey)
     Param("save", "special", [], multi=True, parse=_save_parse, fmt=_save_fmt),
-    _s("dbfilename", "dump.rdb", protected=True),
+    _s("dbfilename", "dump.rdb", protected=True, check=_dbfilename_check),
     _b("appendonly", False),
     _s("appendfilename", "appendonly.aof", immutable=True),
     _s("appenddirname", "appendonlydir", immutable=True),
@@ -328,6 +345,7 @@ PARAMS: list[Param] = [
     _s("replicaof", None, immutable=True, alias="slaveof"),
     Param("maxmemory-clients", "special", 0, parse=_mem_or_percent, fmt=_mem_or_percent_fmt),
     _m("repl-backlog-size", 1024**2, 1, LONG_MAX),
+    _i("repl-backlog-ttl", 3600, 0, LONG_MAX),
     _i("repl-timeout", 60, 1, INT_MAX),
     _i("repl-ping-replica-period", 10, 1, INT_MAX, alias="repl-ping-slave-period"),
     Param("shutdown-on-sigint", "enum", "default", choices=("default", "save", "nosave", "now", "force"),

@@ -217,3 +217,101 @@ def prefix_overlap(new: bytes, other: bytes, existing: bool) -> CommandError:
     which = "an existing prefix" if existing else "another provided prefix"
     return err(f"Prefix '{text(new)}' overlaps with {which} '{text(other)}'. "
                "Prefixes for a single client must not overlap.")
+
+# stream commands (commands/stream.py)
+INVALID_STREAM_ID = err("Invalid stream ID specified as stream command argument")
+XADD_ID_ZERO = err("The ID specified in XADD must be greater than 0-0")
+XADD_ID_TOO_SMALL = err("The ID specified in XADD is equal or smaller than the target stream top item")
+STREAM_EXHAUSTED = err("The stream has exhausted the last possible ID, unable to add more items")
+STREAM_ELEMENTS_TOO_LARGE = err("Elements are too large to be stored")
+TRIM_BOTH_STRATEGIES = err("syntax error, MAXLEN and MINID options at the same time are not compatible")
+TRIM_MAXLEN_NEGATIVE = err("The MAXLEN argument must be >= 0.")
+TRIM_LIMIT_NEGATIVE = err("The LIMIT argument must be >= 0.")
+TRIM_LIMIT_NO_STRATEGY = err("syntax error, LIMIT cannot be used without specifying a trimming strategy")
+TRIM_LIMIT_NO_APPROX = err("syntax error, LIMIT cannot be used without the special ~ option")
+XTRIM_NO_STRATEGY = err("syntax error, XTRIM must be called with a trimming strategy")
+INVALID_START_INTERVAL = err("invalid start ID for the interval")
+INVALID_END_INTERVAL = err("invalid end ID for the interval")
+TIMEOUT_NOT_INTEGER = err("timeout is not an integer or out of range")
+XREAD_GROUP_OPTION = err("The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+XREAD_NOACK_OPTION = err("The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
+XREADGROUP_NO_GROUP = err("Missing GROUP option for XREADGROUP")
+XREADGROUP_DOLLAR = err("The $ ID is meaningless in the context of XREADGROUP: you want to read the history of "
+                        "this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID "
+                        "would just return an empty result set.")
+XREADGROUP_PLUS = err("The + ID is meaningless in the context of XREADGROUP: you want to read the history of "
+                      "this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID "
+                      "would just return an empty result set.")
+XREAD_GT_ID = err("The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
+                  "<consumer> option.")
+XREAD_LAST_ID_ZERO = err("the stream last element ID is 0-0")
+ENTRIESREAD_RANGE = err("value for ENTRIESREAD must be positive or -1")
+XGROUP_NEEDS_KEY = err("The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
+                       "to use the MKSTREAM option to create an empty stream automatically.")
+BUSYGROUP = CommandError("BUSYGROUP Consumer Group name already exists")
+ENTRIES_ADDED_NEGATIVE = err("entries_added must be positive")
+XSETID_BELOW_GIVEN_MAXDELETED = err("The ID specified in XSETID is smaller than the provided "
+                                    "max_deleted_entry_id")
+XSETID_BELOW_MAXDELETED = err("The ID specified in XSETID is smaller than current max_deleted_entry_id")
+XSETID_BELOW_TOP = err("The ID specified in XSETID is smaller than the target stream top item")
+XSETID_ADDED_BELOW_LENGTH = err("The entries_added specified in XSETID is smaller than the target stream length")
+XCLAIM_MIN_IDLE = err("Invalid min-idle-time argument for XCLAIM")
+XCLAIM_IDLE = err("Invalid IDLE option argument for XCLAIM")
+XCLAIM_TIME = err("Invalid TIME option argument for XCLAIM")
+XCLAIM_RETRYCOUNT = err("Invalid RETRYCOUNT option argument for XCLAIM")
+XAUTOCLAIM_MIN_IDLE = err("Invalid min-idle-time argument for XAUTOCLAIM")
+XAUTOCLAIM_COUNT = err("COUNT must be > 0")
+
+
+def unbalanced_streams(cmd: str, symbol: str) -> CommandError:
+    return err(f"Unbalanced '{cmd}' list of streams: for each stream key an ID or '{symbol}' must be specified.")
+
+
+def nogroup_xreadgroup(key: bytes, group: bytes) -> CommandError:
+    return CommandError(f"NOGROUP No such key '{text(key)}' or consumer group '{text(group)}' in XREADGROUP "
+                        "with GROUP option")
+
+
+def nogroup_key_or_group(key: bytes, group: bytes) -> CommandError:
+    return CommandError(f"NOGROUP No such key '{text(key)}' or consumer group '{text(group)}'")
+
+
+def nogroup_for_key(group: bytes, key: bytes) -> CommandError:
+    return CommandError(f"NOGROUP No such consumer group '{text(group)}' for key name '{text(key)}'")
+
+
+def xclaim_unknown_option(opt: bytes) -> CommandError:
+    return err(f"Unrecognized XCLAIM option '{text(opt)}'")
+
+
+# transactions, MONITOR, CLIENT PAUSE (commands/transactions.py, commands/monitor.py, engine/pause.py)
+NOT_ALLOWED_IN_MULTI = err("Command not allowed inside a transaction")
+EXEC_WITHOUT_MULTI = err("EXEC without MULTI")
+DISCARD_WITHOUT_MULTI = err("DISCARD without MULTI")
+EXECABORT = CommandError("EXECABORT Transaction discarded because of previous errors.")
+REPLICA_KEYSPACE = err("Replica can't interact with the keyspace")
+MONITOR_DENY_BLOCKING = err("MONITOR isn't allowed for DENY BLOCKING client")
+PAUSE_MODE = err("CLIENT PAUSE mode must be WRITE or ALL")
+PAUSE_TIMEOUT_NOT_INTEGER = err("timeout is not an integer or out of range")
+
+
+def execabort_because(error: CommandError) -> CommandError:
+    """A rejected EXEC (execCommandAbort): the transaction is gone, the reason is kept."""
+    return CommandError("EXECABORT Transaction discarded because of: " + error.message)
+
+
+# persistence and replication (commands/persistence.py, commands/replication.py)
+BARE_ERR = CommandError("ERR")                 # Valkey's shared.err: a save that failed
+DUMP_PAYLOAD = err("DUMP payload version or checksum are wrong")
+BAD_DATA_FORMAT = err("Bad data format")
+INVALID_TTL = err("Invalid TTL value, must be >= 0")
+INVALID_IDLETIME = err("Invalid IDLETIME value, must be >= 0")
+INVALID_FREQ = err("Invalid FREQ value, must be >= 0 and <= 255")
+BGSAVE_IN_PROGRESS = err("Background save already in progress")
+DEBUG_RELOAD_OPTIONS = err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+RELOAD_FAILED = err("Error trying to load the RDB dump, check server logs.")
+SHUTDOWN_FAILED = err("Errors trying to SHUTDOWN. Check logs.")
+
+
+def replconf_unknown_option(opt: bytes) -> CommandError:
+    return err(f"Unrecognized REPLCONF option: {text(opt)}")

@@ -44,17 +44,24 @@ def _s(v: bytes | None) -> str:
     return v.decode("utf-8", "surrogateescape") if v else ""
 
 
+def output_buffer(c: Client) -> int:
+    """Reply bytes waiting to be taken by the kernel (Valkey's omem)."""
+    return c.obuf_size() if c.obuf_size is not None else c.obuf_bytes
+
+
 def client_info_line(c: Client, current: str | None = None) -> str:
     """One CLIENT LIST line, in Valkey's field order; ``current`` names the running command
     (Valkey records it before the call, so a client lists itself as running CLIENT LIST)."""
     now = time.time()
     multi = len(c.multi) if c.multi is not None else -1
+    omem = output_buffer(c)
     return (f"id={c.id} addr={c.addr} laddr={c.laddr} fd={c.fd} name={_s(c.name)} "
             f"age={int(now - c.created)} idle={int(now - c.last_interaction)} flags={c.flag_string()} "
             f"db={c.db.id} sub={len(c.channels or ())} psub={len(c.patterns or ())} "
             f"ssub={len(c.shard_channels or ())} multi={multi} watch={len(c.watched or ())} "
-            f"qbuf={c.qbuf_bytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 "
-            f"omem={c.obuf_bytes} tot-mem={1024 + c.obuf_bytes + c.qbuf_bytes} events=r cmd={current or c.last_cmd} "
+            f"qbuf={c.qbuf_bytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll={int(omem > 0)} "
+            f"omem={omem} tot-mem={1024 + omem + c.qbuf_bytes} events={'rw' if omem else 'r'} "
+            f"cmd={current or c.last_cmd} "
             f"user={c.user} redir={-1 if c.tracking is None else getattr(c.tracking, 'redirect', 0)} "
             f"resp={c.resp} lib-name={_s(c.lib_name)} lib-ver={_s(c.lib_ver)} "
             f"tot-net-in={c.tot_net_in} tot-net-out={c.tot_net_out} tot-cmds={c.tot_cmds}")
@@ -144,7 +151,7 @@ def client_info(c: Client):
                   ("3.2.0", "Added `master` type in for `TYPE` option."),
                   ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for "
                             "backward compatibility."),
-                  ("6.2.0", "`LADDR` option."), ("7.4.0", "`MAXAGE` option."),
+                  ("6.2.0", "`LADDR` option."), ("8.0.0", "`MAXAGE` option."),
                   ("8.0.0", "Replaced `master` `TYPE` with `primary`. `master` still supported for "
                             "backward compatibility.")))
 def client_kill(c: Client, *args: bytes):
@@ -192,7 +199,7 @@ def client_kill(c: Client, *args: bytes):
             else:
                 raise errors.SYNTAX
             i += 2
-    now = time.time()
+    now = int(time.time())
     killed = 0
     for other in list(c.server.clients.values()):
         if addr is not None and other.addr != addr:
@@ -207,7 +214,7 @@ def client_kill(c: Client, *args: bytes):
             continue
         if other is c and skipme:
             continue
-        if max_age and now - other.created < max_age:
+        if max_age and now - int(other.created) < max_age:
             continue
         if other is c:
             c.close_after_reply = True
@@ -344,7 +351,46 @@ def client_unblock(c: Client, ident: bytes, *rest: bytes) -> int:
             raise errors.UNBLOCK_REASON
     target = c.server.clients.get(parse_int(ident))
     b = target.blocked if target is not None else None
-    if b is None:
+    if b is None or b.kind == "postpone":   # a paused client waits for the pause to end
         return 0
     unblock(b, errors.UNBLOCKED if error else b.timeout_reply)
     return 1
+
+
+# ---------------------------------------------------------------------- PAUSE / UNPAUSE
+@command("pause", parent="client", arity=-3, flags=_ADMIN, group="connection", since="3.0.0",
+         summary="Delays the commands of every client (or only their writes) for a while.",
+         complexity="O(1)",
+         history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
+def client_pause(c: Client, timeout: bytes, *mode: bytes):
+    """CLIENT PAUSE <ms> [WRITE|ALL]: clients are delayed, not refused (engine/pause.py)."""
+    from ..engine import pause
+    if len(mode) > 1:
+        raise errors.subcommand_syntax(b"client", b"pause")
+    pause_all = True
+    if mode:
+        low = mode[0].lower()
+        if low == b"write":
+            pause_all = False
+        elif low != b"all":
+            raise errors.PAUSE_MODE
+    ms = parse_int(timeout, errors.PAUSE_TIMEOUT_NOT_INTEGER)
+    if ms < 0:
+        raise errors.TIMEOUT_NEGATIVE
+    end = 0
+    if ms > 0:
+        now = c.server.now_ms
+        if ms > 2**63 - 1 - now:
+            raise errors.TIMEOUT_OUT_OF_RANGE
+        end = now + ms
+    pause.pause_by_client(c.server, end, pause_all)
+    return OK
+
+
+@command("unpause", parent="client", arity=2, flags=_ADMIN, group="connection", since="6.2.0",
+         summary="Ends a CLIENT PAUSE: the delayed clients run their commands.",
+         complexity="O(N) Where N is the number of paused clients")
+def client_unpause(c: Client):
+    from ..engine import pause
+    pause.unpause(c.server, pause.BY_CLIENT_COMMAND)
+    return OK

@@ -17,7 +17,7 @@ _CONN = "noscript loading stale fast no_auth allow_busy"
 def ping(c: Client, *args: bytes):
     if len(args) > 1:
         raise errors.wrong_arity("ping")
-    if c.subscriptions() and c.resp == 2:
+    if c.pubsub and c.resp == 2:
         return Push([b"pong", args[0] if args else b""])
     return args[0] if args else PONG
 

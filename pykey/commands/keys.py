@@ -162,7 +162,6 @@ def _rename(c: Client, src: bytes, dst: bytes, nx: bool) -> Any:
         db.delete(dst)
     access = db.access.get(src)
     db.add(dst, value)
-    c.server.notify("n", "new", dst, db.id)
     if expire != -1:
         db.set_expire(dst, expire)
     db.delete(src)
@@ -207,7 +206,6 @@ def move(c: Client, key: bytes, dbarg: bytes) -> int:
         return 0
     dst.add(key, value)
     server = c.server
-    server.notify("n", "new", key, dst.id)
     if expire != -1:
         dst.set_expire(key, expire)
     _move_access(src, dst, key, key)
@@ -254,7 +252,6 @@ def copy_(c: Client, src: bytes, dst: bytes, *opts: bytes) -> int:
         ddb.delete(dst)
     ddb.add(dst, newval)
     server = c.server
-    server.notify("n", "new", dst, ddb.id)
     if expire != -1:
         ddb.set_expire(dst, expire)
     ddb.signal_ready(dst)
@@ -285,10 +282,15 @@ def swapdb(c: Client, a: bytes, b: bytes) -> Any:
             setattr(d1, slot, v2)
             setattr(d2, slot, v1)
         if server.key_watchers:
-            # WATCHed keys that exist on either side changed (Valkey's touchAllWatchedKeysInDb)
-            for k in set(d1.data) | set(d2.data):
-                d1.signal_modified(k)
-                d2.signal_modified(k)
+            # WATCHed keys that exist on either side changed (Valkey's touchAllWatchedKeysInDb);
+            # client-side caching is not told (server.flushing), as in Valkey
+            server.flushing = True
+            try:
+                for k in set(d1.data) | set(d2.data):
+                    d1.signal_modified(k)
+                    d2.signal_modified(k)
+            finally:
+                server.flushing = False
         for dbid, key in list(server.blocking_keys):
             if dbid in (id1, id2) and key in server.dbs[dbid].data:
                 server.dbs[dbid].signal_ready(key)
@@ -416,6 +418,7 @@ def flushdb(c: Client, *opts: bytes) -> Any:
     _flush_flags(opts)
     # +1 so that FLUSHDB on an empty db still propagates (Valkey's forceCommandPropagation)
     c.server.dirty += c.db.flush() + 1
+    c.server.signal_flushed(c.db.id)
     return OK
 
 
@@ -431,7 +434,27 @@ def flushall(c: Client, *opts: bytes) -> Any:
         if db.data or db.expires:
             removed += db.flush()
     c.server.dirty += removed + 1
+    _reset_rdb(c, opts)
+    c.server.signal_flushed(-1)
     return OK
+
+
+def _reset_rdb(c: Client, opts: tuple[bytes, ...]) -> None:
+    """Valkey's flushAllDataAndResetRDB: a running BGSAVE is stopped and, when save points
+    are configured, the now empty dataset is saved at once (the change counter goes back
+    to 0); FLUSHALL is then propagated here, since the counter no longer shows a change."""
+    server = c.server
+    snaps = server.snapshots
+    if snaps.child_purpose == "disk":
+        snaps.kill_child()
+    if server.config["save"]:
+        from ..persistence.snapshot import SaveError
+        server.propagate(c.db.id, [b"FLUSHALL", *opts])
+        c.propagate_argv = []
+        try:
+            snaps.save()
+        except SaveError:
+            pass
 
 
 # ---------------------------------------------------------------------- EXPIRE family

@@ -331,6 +331,10 @@ def _sec_server(c: Client) -> str:
     ])
 
 
+def _obuf(c: Client) -> int:
+    return c.obuf_size() if c.obuf_size is not None else c.obuf_bytes
+
+
 def _sec_clients(c: Client) -> str:
     s = c.server
     normal = [x for x in s.clients.values() if x.kind != "replica"]
@@ -338,14 +342,16 @@ def _sec_clients(c: Client) -> str:
         ("connected_clients", len(normal)), ("cluster_connections", 0),
         ("maxclients", s.config["maxclients"]),
         ("client_recent_max_input_buffer", max((x.qbuf_bytes for x in normal), default=0)),
-        ("client_recent_max_output_buffer", max((x.obuf_bytes for x in normal), default=0)),
+        ("client_recent_max_output_buffer", max((_obuf(x) for x in normal), default=0)),
         ("blocked_clients", s.blocked_clients),
         ("tracking_clients", sum(1 for x in normal if x.tracking is not None)),
-        ("pubsub_clients", sum(1 for x in normal if x.subscriptions() or x.shard_channels)),
+        ("pubsub_clients", sum(1 for x in normal if x.pubsub)),
         ("watching_clients", sum(1 for x in normal if x.watched)),
         ("clients_in_timeout_table", sum(1 for x in normal if x.blocked is not None)),
         ("total_watched_keys", sum(len(x.watched) for x in normal if x.watched)),
-        ("total_blocking_keys", len(s.blocking_keys)), ("total_blocking_keys_on_nokey", 0),
+        ("total_blocking_keys", len(s.blocking_keys)),
+        ("total_blocking_keys_on_nokey",
+         sum(1 for w in s.blocking_keys.values() if any(b.unblock_on_nokey for b in w))),
     ])
 
 
@@ -375,7 +381,7 @@ def _sec_memory(c: Client) -> str:
         ("allocator_frag_bytes", 0), ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
         ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0), ("mem_fragmentation_ratio", "1.00"),
         ("mem_fragmentation_bytes", 0), ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
-        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0), ("mem_clients_normal", 0),
+        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0), ("mem_clients_normal", sum(_obuf(x) + x.qbuf_bytes for x in s.clients.values() if x.kind != "replica")),
         ("mem_cluster_links", 0), ("mem_aof_buffer", 0), ("mem_allocator", "libc"),
         ("mem_overhead_db_hashtable_rehashing", 0), ("active_defrag_running", 0),
         ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
@@ -388,10 +394,7 @@ def _sec_persistence(c: Client) -> str:
         ("loading", int(bool(s.loading))), ("async_loading", 0), ("current_cow_peak", 0),
         ("current_cow_size", 0), ("current_cow_size_age", 0), ("current_fork_perc", "0.00"),
         ("current_save_keys_processed", 0), ("current_save_keys_total", 0),
-        ("rdb_changes_since_last_save", s.dirty), ("rdb_bgsave_in_progress", 0),
-        ("rdb_last_save_time", s.lastsave), ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", -1), ("rdb_current_bgsave_time_sec", -1), ("rdb_saves", 0),
-        ("rdb_last_cow_size", 0), ("rdb_last_load_keys_expired", 0), ("rdb_last_load_keys_loaded", 0),
+        *s.snapshots.info_fields(),
         ("aof_enabled", int(bool(s.config["appendonly"]))), ("aof_rewrite_in_progress", 0),
         ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1),
         ("aof_current_rewrite_time_sec", -1), ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", 0),
@@ -421,20 +424,21 @@ def _sec_stats(c: Client) -> str:
         ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
         ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
         ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
-        ("rejected_connections", s.stat_rejected_conn), ("sync_full", 0), ("sync_partial_ok", 0),
-        ("sync_partial_err", 0), ("expired_keys", s.stat_expiredkeys),
+        ("rejected_connections", s.stat_rejected_conn), ("sync_full", s.replication.stat_sync_full),
+        ("sync_partial_ok", s.replication.stat_sync_partial_ok),
+        ("sync_partial_err", s.replication.stat_sync_partial_err), ("expired_keys", s.stat_expiredkeys),
         ("expired_fields", s.stat_expired_fields),
         ("expired_stale_perc", f"{s.stat_expired_stale_perc * 100:.2f}"),
         ("expired_time_cap_reached_count", s.stat_expired_time_cap_reached_count),
         ("expire_cycle_cpu_milliseconds", 0), ("evicted_keys", s.stat_evictedkeys), ("evicted_clients", 0),
         ("evicted_scripts", 0), ("total_eviction_exceeded_time", 0), ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", s.stat_keyspace_hits), ("keyspace_misses", s.stat_keyspace_misses),
-        ("pubsub_channels", g(s, "pubsub_channel_count", 0)), ("pubsub_patterns", g(s, "pubsub_pattern_count", 0)),
-        ("pubsubshard_channels", 0), ("latest_fork_usec", 0), ("total_forks", 0),
+        ("pubsub_channels", len(s.pubsub.channels)), ("pubsub_patterns", len(s.pubsub.patterns)),
+        ("pubsubshard_channels", len(s.pubsub.shard_channels)), ("latest_fork_usec", 0), ("total_forks", 0),
         ("migrate_cached_sockets", 0), ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0),
         ("active_defrag_misses", 0), ("active_defrag_key_hits", 0), ("active_defrag_key_misses", 0),
-        ("total_active_defrag_time", 0), ("current_active_defrag_time", 0), ("tracking_total_keys", 0),
-        ("tracking_total_items", 0), ("tracking_total_prefixes", 0),
+        ("total_active_defrag_time", 0), ("current_active_defrag_time", 0), ("tracking_total_keys", len(s.tracking.table)),
+        ("tracking_total_items", s.tracking.total_items), ("tracking_total_prefixes", len(s.tracking.prefixes)),
         ("unexpected_error_replies", s.stat_unexpected_error_replies),
         ("total_error_replies", s.stat_total_error_replies), ("dump_payload_sanitizations", 0),
         ("total_reads_processed", s.stat_numcommands), ("total_writes_processed", s.stat_numcommands),
@@ -452,15 +456,7 @@ def _sec_stats(c: Client) -> str:
 
 
 def _sec_replication(c: Client) -> str:
-    s = c.server
-    replid = getattr(s, "replid", None) or s.run_id
-    return _fields("Replication", [
-        ("role", "master"), ("connected_slaves", 0), ("replicas_waiting_psync", 0),
-        ("master_failover_state", "no-failover"), ("master_replid", replid),
-        ("master_replid2", "0" * 40), ("master_repl_offset", getattr(s, "master_repl_offset", 0)),
-        ("second_repl_offset", -1), ("repl_backlog_active", 0), ("repl_backlog_size", 1048576),
-        ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0),
-    ])
+    return _fields("Replication", c.server.replication.info_fields())
 
 
 def _sec_cpu(c: Client) -> str:
@@ -775,11 +771,11 @@ def shutdown(c: Client, *args: bytes):
             raise errors.SYNTAX
     if (abort and len(args) != 1) or (nosave and save):
         raise errors.SYNTAX
-    del now, force
+    del now
     if abort:
         raise errors.err("No shutdown in progress.")
     hook = c.server.shutdown_requested
-    if hook is None:
+    if hook is None or not c.server.snapshots.prepare_shutdown(save, nosave, force):
         raise errors.err("Errors trying to SHUTDOWN. Check logs.")
     hook(list(args))
     c.close_after_reply = True

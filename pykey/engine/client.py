@@ -19,10 +19,10 @@ class Client:
     __slots__ = (
         "id", "server", "db", "resp", "name", "lib_name", "lib_ver", "authenticated", "user",
         "addr", "laddr", "fd", "kind", "created", "last_interaction", "last_cmd", "reply_mode",
-        "no_evict", "no_touch", "flags", "sink", "closer", "multi", "multi_error", "watched",
+        "no_evict", "no_touch", "flags", "sink", "closer", "multi", "multi_error", "dirty_cas", "watched",
         "blocked", "propagate_argv", "close_after_reply", "obuf_bytes", "qbuf_bytes",
         "tot_net_in", "tot_net_out", "tot_cmds", "channels", "patterns", "shard_channels",
-        "tracking", "in_script", "resume", "extra",
+        "tracking", "in_script", "resume", "extra", "pubsub", "obuf_size",
     )
 
     def __init__(self, server: Server, addr: str = "", laddr: str = "", fd: int = -1,
@@ -49,9 +49,10 @@ class Client:
         self.flags = ""
         self.sink: Callable[[bytes], None] | None = None
         self.closer: Callable[[], None] | None = None
-        self.multi: list | None = None             # queued commands while in MULTI
-        self.multi_error = False
-        self.watched: dict | None = None
+        self.multi: list | None = None             # queued commands while in MULTI (engine.multi)
+        self.multi_error = False                   # a command failed to queue: EXEC aborts
+        self.dirty_cas = False                     # a WATCHed key changed: EXEC fails
+        self.watched: dict | None = None           # (dbid, key) -> engine.multi.WatchedKey
         self.blocked: Any = None                   # engine.blocking.Blocked while parked
         self.propagate_argv: list[bytes] | None = None
         self.close_after_reply = False
@@ -63,7 +64,10 @@ class Client:
         self.channels: set[bytes] | None = None
         self.patterns: set[bytes] | None = None
         self.shard_channels: set[bytes] | None = None
-        self.tracking: Any = None
+        self.tracking: Any = None                  # engine.tracking.ClientTracking while on
+        self.pubsub = False                        # Valkey's pubsub flag: any (s/p)subscription
+        # bytes written but not yet taken by the kernel (the transport provides it)
+        self.obuf_size: Callable[[], int] | None = None
         self.in_script = False
         self.resume: Callable[[], None] | None = None   # the transport continues after unblocking
         self.extra: dict[str, Any] = {}
@@ -93,6 +97,8 @@ class Client:
         f = ""
         if self.kind == "replica":
             f += "S"
+        elif self.kind == "monitor":
+            f += "O"
         if self.kind == "master":
             f += "M"
         if self.subscriptions() or self.shard_channels:
@@ -103,10 +109,12 @@ class Client:
             f += "b"
         if self.tracking is not None:
             f += "t"
+        if self.dirty_cas:
+            f += "d"
+        if self.close_after_reply:
+            f += "c"
         if self.no_evict:
             f += "e"
         if self.no_touch:
             f += "T"
-        if self.close_after_reply:
-            f += "c"
         return f or "N"

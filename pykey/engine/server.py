@@ -18,7 +18,8 @@ from ..config import Config
 from ..errors import CommandError
 from ..keyspace.database import Database
 from ..keyspace.scan import Cursors
-from . import registry
+from ..protocol.replies import QUEUED
+from . import monitor, multi, registry
 from .client import Client
 
 BLOCKED = object()          # a command parked its client; the reply comes later
@@ -34,7 +35,9 @@ _PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "
 _NEEDS_SUBSCRIPTION = frozenset({"unsubscribe", "sunsubscribe", "punsubscribe"})
 
 # commands still allowed while a MULTI is open (the rest are queued)
-_MULTI_RUN_NOW = {b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"}
+_MULTI_RUN_NOW = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+# commands a replica (or a MONITOR client, which Valkey flags as one) may not send
+_KEYSPACE_FLAGS = frozenset({"write", "readonly", "may_replicate"})
 
 
 class Server:
@@ -71,13 +74,25 @@ class Server:
         self.executing: Client | None = None
         self.loading = False
         self.shutdown_requested: Callable[[list[bytes]], None] | None = None
-        self.paused_until = 0
+        # CLIENT PAUSE (engine/pause.py): purpose -> (end ms, actions); their union
+        self.pause_purposes: dict[str, tuple[int, int]] = {}
+        self.paused_actions = 0
+        self.postponed: list[Any] = []            # clients parked by a pause, in order
+        # transactions (engine/multi.py) and MONITOR (engine/monitor.py)
+        self.watched_keys: dict[tuple[int, bytes], list[Any]] = {}
+        self.monitors: list[Client] = []
+        # an open execution unit (EXEC, a script) collects what it propagates, see propagate()
+        self.also_propagate: list[tuple[int, list[bytes]]] | None = None
+        # per-command flag resolvers (scripts declare their flags): name -> fn(client, argv, flags)
+        self.flag_resolvers: dict[str, Callable[[Client, list[bytes], frozenset], frozenset]] = {}
         self.listeners_info: dict[str, Any] = {}
         self.client_close_hooks: list[Callable[[Client], None]] = []
-        self.reset_hooks: list[Callable[[Client], None]] = []       # RESET
+        # RESET: leave MULTI (unwatching) and MONITOR, among others
+        self.reset_hooks: list[Callable[[Client], None]] = [multi.discard_transaction, monitor.stop]
         self.flush_hooks: list[Callable[[int], None]] = []          # FLUSHDB/FLUSHALL (-1)
         self.cron_hooks: list[Callable[[], None]] = []
         self.flushing = False    # FLUSH/SWAPDB signal keys for WATCH only (see signal_flushed)
+        self.current_argv: list[bytes] | None = None
         # INFO stats
         self.stat_numcommands = 0
         self.stat_numconnections = 0
@@ -110,6 +125,11 @@ class Server:
         self.pubsub = PubSub(self)
         self.notifier = Notifier(self)
         self.tracking = Tracking(self)
+        # RDB snapshots (SAVE/BGSAVE, save points) and the primary side of replication
+        from ..persistence.snapshot import Snapshots
+        from ..replication.primary import Primary
+        self.snapshots = Snapshots(self)
+        self.replication = Primary(self)
 
     def _policy_changed(self, old: object, new: str) -> None:
         self.track_access = "lru" in new or "lfu" in new
@@ -131,6 +151,10 @@ class Server:
         if client.blocked is not None:
             from .blocking import forget_client
             forget_client(client)
+        if client.watched:
+            multi.unwatch_all(client)
+        if client.kind == "monitor":
+            monitor.stop(client)
         for hook in self.client_close_hooks:
             hook(client)
 
@@ -142,6 +166,10 @@ class Server:
 
     def expiry_allowed(self) -> bool:
         """False on a replica (its primary expires keys) and while writes are paused."""
+        if self.paused_actions:
+            from .pause import EXPIRE, update
+            update(self)
+            return not self.paused_actions & EXPIRE
         return True
 
     def is_replica_view(self) -> bool:
@@ -165,9 +193,43 @@ class Server:
             hook(dbid)
 
     def propagate(self, dbid: int, argv: list[bytes], expired: bool = False) -> None:
-        """The one stream that feeds AOF and replicas."""
+        """The one stream that feeds AOF and replicas. Inside an execution unit (EXEC, a
+        script) the commands are collected and sent when the unit ends. A sink gets
+        ``dbid`` -1 for MULTI and EXEC: no SELECT is due before them (Valkey's rule)."""
+        pending = self.also_propagate
+        if pending is not None:
+            pending.append((dbid, argv))
+            return
         for sink in self.propagate_sinks:
             sink(dbid, argv)
+
+    def begin_unit(self) -> bool:
+        """Open an execution unit; True if this call opened it (and must end it)."""
+        if self.also_propagate is not None:
+            return False
+        self.also_propagate = []
+        return True
+
+    def end_unit(self, opened: bool) -> None:
+        """Close the unit: its commands go out, wrapped in MULTI/EXEC when more than one."""
+        if not opened:
+            return
+        ops = self.also_propagate or []
+        self.also_propagate = None
+        if not ops:
+            return
+        wrap = len(ops) > 1
+        if wrap:
+            self.propagate(-1, [b"MULTI"])
+        for dbid, argv in ops:
+            self.propagate(dbid, argv)
+        if wrap:
+            self.propagate(-1, [b"EXEC"])
+
+    def command_flags(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> frozenset:
+        """The flags this call of ``cmd`` has (a script's shebang can change them)."""
+        resolver = self.flag_resolvers.get(cmd.name)
+        return cmd.flags if resolver is None else resolver(client, argv, cmd.flags)
 
     def signal_ready(self, db: Database, key: bytes) -> None:
         if (db.id, key) in self.blocking_keys:
@@ -196,12 +258,21 @@ class Server:
             return self._reject(client, cmd, errors.wrong_arity(cmd.name))
         if not client.authenticated and "no_auth" not in cmd.flags:
             return self._reject(client, cmd, errors.NOAUTH)
+        if client.multi is not None and "no_multi" in cmd.flags:
+            return self._reject(client, cmd, errors.NOT_ALLOWED_IN_MULTI)
         if client.pubsub:
             if client.resp == 2 and cmd.name not in _PUBSUB_CONTEXT:
                 return self._reject(client, cmd, errors.pubsub_context(cmd.name))
         elif cmd.name in _NEEDS_SUBSCRIPTION:
             return self._reject(client, cmd, errors.nosub(cmd.name))
-        if client.multi is not None and cmd.name.split("|")[0].encode() not in _MULTI_RUN_NOW:
+        if client.kind != "normal" and client.kind in ("replica", "monitor") \
+                and not _KEYSPACE_FLAGS.isdisjoint(self.command_flags(client, cmd, argv)):
+            return self._reject(client, cmd, errors.REPLICA_KEYSPACE)
+        if self.paused_actions and self.executing is None:
+            from . import pause
+            if pause.must_postpone(self, client, cmd, argv):
+                return pause.postpone(self, client)
+        if client.multi is not None and cmd.name not in _MULTI_RUN_NOW:
             return self.queue_multi(client, cmd, argv)
         return self.call(client, cmd, argv)
 
@@ -212,6 +283,7 @@ class Server:
         outer = self.executing          # not None: a nested call (EXEC, scripts)
         self.executing = client
         client.propagate_argv = None
+        self.current_argv = argv        # what a key miss belongs to ('m' keyspace events)
         t0 = _perf_ns()
         try:
             reply = cmd.func(client, *argv[1:]) if cmd.parent is None else cmd.func(client, *argv[2:])
@@ -231,27 +303,46 @@ class Server:
         finally:
             self.executing = outer
         dt = (_perf_ns() - t0) // 1000
-        cmd.calls += 1
         cmd.usec += dt
-        self.stat_numcommands += 1
-        client.tot_cmds += 1
         client.last_cmd = cmd.name
+        if reply is BLOCKED:        # counted when the client is served (blocking.unblock)
+            client.blocked.cmd = cmd
+        else:
+            cmd.calls += 1
+            self.stat_numcommands += 1
+            client.tot_cmds += 1
+        if self.monitors and "admin" not in cmd.flags and "skip_monitor" not in cmd.flags:
+            monitor.feed(client, cmd.name, argv)
         if dt > self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
             self.slowlog_add(client, argv, dt)
         if self.tracking_clients:
             self.tracking.after_call(client, cmd, argv, outer is None)
         if self.dirty != dirty and self.propagate_sinks and reply is not BLOCKED:
-            self.propagate(client.db.id, client.propagate_argv or argv)
+            # propagate_argv: what to send instead; [] when the command sent its own (EXEC)
+            pargv = client.propagate_argv
+            if pargv is None:
+                self.propagate(client.db.id, argv)
+            elif pargv:
+                self.propagate(client.db.id, pargv)
         if self.ready_keys and outer is None:
             self.serve_blocked()
         return reply
 
     def _reject(self, client: Client, cmd: registry.Command | None, error: CommandError) -> CommandError:
+        """Valkey's rejectCommand: the error, and a doomed transaction if one is open (a
+        rejected EXEC aborts it at once)."""
         if cmd is not None:
             cmd.rejected_calls += 1
-        self.count_error(error)
         if client.multi is not None:
-            client.multi_error = True
+            if cmd is not None and cmd.name == "exec":
+                multi.discard_transaction(client)
+                error = errors.execabort_because(error)
+                if self.monitors:
+                    monitor.feed(client, "exec", [b"exec"])
+            else:
+                client.multi_error = True
+                client.multi.clear()
+        self.count_error(error)
         return error
 
     def count_error(self, error: CommandError) -> None:
@@ -261,7 +352,9 @@ class Server:
             self.errorstats[prefix] = self.errorstats.get(prefix, 0) + 1
 
     def queue_multi(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> Any:
-        raise NotImplementedError  # replaced by the transactions module when it is loaded
+        """Inside MULTI: keep the command for EXEC (engine/multi.py) and answer QUEUED."""
+        multi.queue_command(client, cmd, argv)
+        return QUEUED
 
     def serve_blocked(self) -> None:
         """Serve clients parked on keys that became ready (see engine.blocking)."""

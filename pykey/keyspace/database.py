@@ -28,7 +28,7 @@ def type_name(value: Any) -> str:
 
 class Database:
     __slots__ = ("id", "data", "expires", "server", "avg_ttl", "expire_cursor", "expire_snapshot", "access",
-                 "volatile_hashes")
+                 "volatile_hashes", "freq")
 
     def __init__(self, server: Server, dbid: int) -> None:
         self.id = dbid
@@ -41,6 +41,8 @@ class Database:
         self.expire_snapshot: list[bytes] | None = None
         # hashes holding fields with a TTL, for the active field-expiry pass (commands/hash.py)
         self.volatile_hashes: dict[bytes, Any] = {}
+        # LFU counters set by RESTORE FREQ and RDB loading (OBJECT FREQ reads them)
+        self.freq: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -49,18 +51,23 @@ class Database:
     def lookup(self, key: bytes) -> Any:
         """The live value of ``key`` or None; expires it first if its time has passed."""
         expires = self.expires
-        if expires and key in expires and self._expire_if_needed(key):
-            return None
-        value = self.data.get(key)
-        if value is not None and self.server.track_access:
-            self.access[key] = self.server.lru_clock
-        return value
+        if not (expires and key in expires and self._expire_if_needed(key)):
+            value = self.data.get(key)
+            if value is not None:
+                if self.server.track_access:
+                    self.access[key] = self.server.lru_clock
+                return value
+        if self.server.notify_keymiss:          # 'm' keyspace events ("keymiss")
+            self.server.notifier.key_missed(self, key)
+        return None
 
     def exists(self, key: bytes) -> bool:
         expires = self.expires
-        if expires and key in expires and self._expire_if_needed(key):
-            return False
-        return key in self.data
+        if not (expires and key in expires and self._expire_if_needed(key)) and key in self.data:
+            return True
+        if self.server.notify_keymiss:
+            self.server.notifier.key_missed(self, key)
+        return False
 
     def get_string(self, key: bytes) -> bytes | bytearray | None:
         value = self.lookup(key)
@@ -81,6 +88,14 @@ class Database:
     # ------------------------------------------------------------ writes
     def set(self, key: bytes, value: Any, keepttl: bool = False) -> None:
         """Store ``value`` (overwriting), drop the TTL unless ``keepttl``, signal the change."""
+        server = self.server
+        if server.notify_sink is not None:
+            # Valkey looks the key up for writing first: a key past its TTL expires ("expired")
+            # and the write creates it anew ("new")
+            if self.expires and key in self.expires:
+                self._expire_if_needed(key)
+            if server.notify_new and key not in self.data:
+                server.notify("n", "new", key, self.id)
         self.data[key] = value
         if not keepttl and self.expires:
             self.expires.pop(key, None)
@@ -88,6 +103,8 @@ class Database:
 
     def add(self, key: bytes, value: Any) -> None:
         """Store a new key (the caller knows it is absent)."""
+        if self.server.notify_new:
+            self.server.notify("n", "new", key, self.id)
         self.data[key] = value
         self.signal_modified(key)
 
@@ -101,6 +118,8 @@ class Database:
         if value is None:
             return False
         self.access.pop(key, None)
+        if self.freq:
+            self.freq.pop(key, None)
         self.signal_modified(key)
         self.server.on_key_deleted(self, key, value)
         return True
@@ -181,8 +200,14 @@ class Database:
         self.access = {}
         self.expire_snapshot = None
         self.volatile_hashes = {}
-        for key in keys:
-            self.signal_modified(key)
+        self.freq = {}
+        server = self.server
+        server.flushing = True      # these signals are for WATCH; caching sees one flush
+        try:
+            for key in keys:
+                self.signal_modified(key)
+        finally:
+            server.flushing = False
         return removed
 
     def iter_keys(self) -> Iterator[bytes]:

@@ -16,7 +16,7 @@ from ..engine.client import Client
 from ..engine.server import BLOCKED
 from ..protocol.encoder import _INT_CACHE, NULL2, NULL3, encode
 from ..protocol.reader import RequestReader
-from ..protocol.replies import Raw
+from ..protocol.replies import Pushes, Raw
 
 if TYPE_CHECKING:
     from .listener import NetServer
@@ -25,7 +25,8 @@ NOREPLY = object()      # CLIENT REPLY OFF|SKIP: this command answers nothing
 
 
 class Connection(asyncio.Protocol):
-    __slots__ = ("net", "engine", "transport", "client", "reader", "queue", "closing")
+    __slots__ = ("net", "engine", "transport", "client", "reader", "queue", "closing", "running",
+                 "deferred", "soft_since", "soft_timer")
 
     def __init__(self, net: NetServer) -> None:
         self.net = net
@@ -35,6 +36,13 @@ class Connection(asyncio.Protocol):
         self.reader = RequestReader(self.engine.config["proto-max-bulk-len"])
         self.queue: deque[list[bytes]] = deque()
         self.closing = False
+        # Pushes (Pub/Sub messages, invalidations) for this client that arrive while it runs
+        # commands wait here and follow the reply of the command that produced them (Valkey's
+        # pending_push_messages), so a push never lands inside or before a reply.
+        self.running = False
+        self.deferred: list[bytes] = []
+        self.soft_since = 0.0            # when the output buffer went over its soft limit
+        self.soft_timer: asyncio.TimerHandle | None = None
 
     # ---------------------------------------------------------------- lifecycle
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -62,6 +70,7 @@ class Connection(asyncio.Protocol):
         client.sink = self._push
         client.closer = self.close
         client.resume = self._resume
+        client.obuf_size = self.output_buffer_size
         self.client = client
         engine.clients[client.id] = client
         engine.stat_numconnections += 1
@@ -69,6 +78,10 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        self.deferred.clear()
+        if self.soft_timer is not None:
+            self.soft_timer.cancel()
+            self.soft_timer = None
         client = self.client
         if client is not None:
             self.net.client_gone(client)
@@ -115,36 +128,46 @@ class Connection(asyncio.Protocol):
         execute = self.engine.execute
         out: list[bytes] = []
         append = out.append
+        deferred = self.deferred
         i = 0
         n = len(cmds)
-        while i < n:
-            argv = cmds[i]
-            i += 1
-            reply = execute(client, argv)
-            if reply is BLOCKED:
-                self.queue.extend(cmds[i:])
-                break
-            if client.reply_mode != "on" or reply is NOREPLY:
-                if not self._reply_allowed(reply):
-                    continue
-            cls = reply.__class__
-            if cls is bytes:
-                append(b"$%d\r\n%s\r\n" % (len(reply), reply))
-            elif cls is Raw:
-                append(reply)
-            elif cls is int and 0 <= reply <= 10000:
-                append(_INT_CACHE[reply])
-            elif reply is None:
-                append(NULL3 if client.resp == 3 else NULL2)
-            else:
-                append(encode(reply, client.resp == 3))
-            if client.close_after_reply:
-                break
+        self.running = True
+        try:
+            while i < n:
+                if deferred:     # pushes produced by the previous command follow its reply
+                    out.extend(deferred)
+                    deferred.clear()
+                argv = cmds[i]
+                i += 1
+                reply = execute(client, argv)
+                if reply is BLOCKED:
+                    # a paused (postponed) command runs again when the pause ends
+                    b = client.blocked
+                    self.queue.extend(cmds[i - 1:] if b is not None and b.kind == "postpone" else cmds[i:])
+                    break
+                if client.reply_mode != "on" or reply is NOREPLY:
+                    if not self._reply_allowed(reply):
+                        continue
+                cls = reply.__class__
+                if cls is bytes:
+                    append(b"$%d\r\n%s\r\n" % (len(reply), reply))
+                elif cls is Raw:
+                    append(reply)
+                elif cls is int and 0 <= reply <= 10000:
+                    append(_INT_CACHE[reply])
+                elif reply is None:
+                    append(NULL3 if client.resp == 3 else NULL2)
+                else:
+                    append(encode(reply, client.resp == 3))
+                if client.close_after_reply:
+                    break
+        finally:
+            self.running = False
+        if deferred:
+            out.extend(deferred)
+            deferred.clear()
         if out:
-            data = b"".join(out)
-            self.engine.stat_net_output_bytes += len(data)
-            client.tot_net_out += len(data)
-            self.transport.write(data)
+            self._write(b"".join(out))
         if client.close_after_reply:
             self.close()
         elif self.reader.unauthenticated and client.authenticated:
@@ -157,10 +180,11 @@ class Connection(asyncio.Protocol):
             if mode == "skip-next":
                 client.reply_mode = "skip"
             return False
+        # SUBSCRIBE-family confirmations are pushes: they ignore CLIENT REPLY OFF/SKIP
         if mode == "skip":
             client.reply_mode = "on"
-            return False
-        return mode == "on"
+            return reply.__class__ is Pushes
+        return mode == "on" or reply.__class__ is Pushes
 
     def _resume(self) -> None:
         """The engine woke this client: run what it sent while it was blocked."""
@@ -180,14 +204,83 @@ class Connection(asyncio.Protocol):
 
     # ---------------------------------------------------------------- output
     def _push(self, data: bytes) -> None:
-        if self.transport is not None and not self.closing:
-            self.engine.stat_net_output_bytes += len(data)
-            if self.client is not None:
-                self.client.tot_net_out += len(data)
-            self.transport.write(data)
+        """Out-of-band data: a push, or the reply of a command that was blocked."""
+        if self.transport is None or self.closing:
+            return
+        if self.running or (self.client is not None and self.engine.executing is self.client):
+            self.deferred.append(data)       # after the reply of the running command
+            return
+        if self.deferred:                   # a woken client: its reply, then its pushes
+            data = b"".join([data, *self.deferred])
+            self.deferred.clear()
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        """Hand ``data`` to the transport unless that takes the output buffer over its
+        client-output-buffer-limit: then the client is dropped with what it had pending."""
+        client = self.client
+        if self._over_limit(len(data)):
+            self._write_abort()
+            return
+        self.engine.stat_net_output_bytes += len(data)
+        client.tot_net_out += len(data)
+        self.transport.write(data)
+
+    def _over_limit(self, extra: int) -> bool:
+        """Valkey's checkClientOutputBufferLimits: the hard limit at once, the soft limit
+        when it stays exceeded for more than its seconds."""
+        client = self.client
+        limits = self.engine.config["client-output-buffer-limit"]
+        kind = client.kind
+        cls = "replica" if kind == "replica" else ("pubsub" if client.pubsub else "normal")
+        hard, soft, seconds = limits[cls]
+        if not hard and not soft:
+            return False
+        used = self.transport.get_write_buffer_size() + extra
+        if cls == "replica" and hard:
+            hard = max(hard, self.engine.config["repl-backlog-size"])
+        if hard and used >= hard:
+            return True
+        if soft and used >= soft:
+            now = time.monotonic()
+            if not self.soft_since:
+                self.soft_since = now
+                self._arm_soft_timer(seconds)
+                return False
+            return now - self.soft_since > seconds
+        self.soft_since = 0.0
+        return False
+
+    def _arm_soft_timer(self, seconds: float) -> None:
+        """Valkey's cron also enforces the soft limit on a client that receives nothing more."""
+        if self.soft_timer is None and self.net.loop is not None:
+            delay = max(0.0, self.soft_since + seconds - time.monotonic()) + 0.1
+            self.soft_timer = self.net.loop.call_later(delay, self._soft_check)
+
+    def _soft_check(self) -> None:
+        self.soft_timer = None
+        if self.closing or self.client is None or self.transport is None or not self.soft_since:
+            return
+        if self._over_limit(0):
+            self._write_abort()
+        elif self.soft_since:
+            limits = self.engine.config["client-output-buffer-limit"]
+            self._arm_soft_timer(limits["pubsub" if self.client.pubsub else "normal"][2])
+
+    def _write_abort(self) -> None:
+        client = self.client
+        self.engine.stat_client_outbuf_limit_disconnections += 1
+        self.net.log.warning(f"Client id={client.id} addr={client.addr} name={_name(client)} "
+                             "closed for overcoming of output buffer limits.")
+        self.closing = True
+        self.transport.abort()          # close() would keep the buffer until it drains
 
     def output_buffer_size(self) -> int:
         return self.transport.get_write_buffer_size() if self.transport is not None else 0
+
+
+def _name(client: Client) -> str:
+    return client.name.decode("utf-8", "replace") if client.name else ""
 
 
 def _fmt_addr(addr, sock) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import CommandError
 from .dtoa import d2string
-from .replies import NULL_ARRAY, BigNumber, DoubleReply, Push, Raw, SetReply, Simple, Verbatim
+from .replies import NULL_ARRAY, BigNumber, DoubleReply, Push, Pushes, Raw, SetReply, Simple, Verbatim
 
 NULL2 = b"$-1\r\n"
 NULL3 = b"_\r\n"
@@ -82,6 +82,9 @@ def _encode_into(value: object, resp3: bool, out: list[bytes]) -> None:
             _encode_into(v, resp3, out)
     elif cls is Push:
         out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+        for v in value:
+            _encode_into(v, resp3, out)
+    elif cls is Pushes:
         for v in value:
             _encode_into(v, resp3, out)
     elif cls is Verbatim:

@@ -23,6 +23,12 @@ class Push(list):
     __slots__ = ()
 
 
+class Pushes(list):
+    """Several push messages that together are one command's reply (the SUBSCRIBE family
+    confirms each channel with its own push); sent even under CLIENT REPLY OFF."""
+    __slots__ = ()
+
+
 class Verbatim(str):
     """Verbatim text: ``=`` with format ``txt`` in RESP3, a bulk string in RESP2."""
     __slots__ = ()
