@@ -154,25 +154,17 @@ def _notify_parse(words: list[str]) -> str:
 
 
 def notify_flags(text: str) -> str:
-    """The canonical form Valkey shows for notify-keyspace-events."""
+    """The canonical form Valkey shows for notify-keyspace-events (its
+    keyspaceEventsFlagsToString): 'A' hides the classes it covers, and 'n' with them; K, E
+    and m (key misses, outside 'A') follow."""
     s = set(text)
     if "A" in s:
-        s.update("g$lshzxetmd")
-    out = ""
-    all_classes = set("g$lshzxetmd")
-    if all_classes <= s:
+        s.update("g$lshzxetd")
+    if set("g$lshzxetd") <= s:
         out = "A"
-        rest = ""
     else:
-        rest = "".join(c for c in "g$lshzxetmd" if c in s)
-    out += rest
-    if "n" in s:
-        out += "n"
-    if "K" in s:
-        out += "K"
-    if "E" in s:
-        out += "E"
-    return out
+        out = "".join(c for c in "g$lshzxetdn" if c in s)
+    return out + "".join(c for c in "KEm" if c in s)
 
 
 def _bind_parse(words: list[str]) -> list[str]:
