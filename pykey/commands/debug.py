@@ -17,6 +17,7 @@ from .. import errors
 from ..engine.client import Client
 from ..engine.registry import command
 from ..keyspace.database import type_name
+from ..protocol.dtoa import fpconv_dtoa
 from ..protocol.replies import OK, BigNumber, Push, Raw, SetReply, Simple, Verbatim
 from .server import allow_protected, help_reply
 from .util import parse_float, parse_int
@@ -85,8 +86,8 @@ def _xor(digest: bytearray, data: bytes) -> None:
 def _elem(x: Any) -> bytes:
     if isinstance(x, (bytes, bytearray)):
         return bytes(x)
-    if isinstance(x, float):
-        return repr(x).encode()
+    if isinstance(x, float):         # zset scores: Valkey digests them as fpconv_dtoa prints them
+        return fpconv_dtoa(x)
     return str(x).encode()
 
 

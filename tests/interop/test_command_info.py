@@ -26,6 +26,11 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], tuple[object, object]] = {
     ("brpop", "flags"): (["blocking", "noscript", "write"], ["blocking", "write"]),
     ("blmove", "flags"): (["blocking", "denyoom", "noscript", "write"], ["blocking", "denyoom", "write"]),
     ("brpoplpush", "flags"): (["blocking", "denyoom", "noscript", "write"], ["blocking", "denyoom", "write"]),
+    ("bzpopmin", "flags"): (["blocking", "fast", "noscript", "write"], ["blocking", "fast", "write"]),
+    ("bzpopmax", "flags"): (["blocking", "fast", "noscript", "write"], ["blocking", "fast", "write"]),
+    # ZRANK/ZREVRANK gained WITHSCORE in 7.2.
+    ("zrank", "arity"): (3, -3),
+    ("zrevrank", "arity"): (3, -3),
 }
 
 VALKEY_JSON = "/tmp/valkey/src/commands"
