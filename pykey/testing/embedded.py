@@ -77,6 +77,13 @@ class EmbeddedServer:
             self.engine.update_clock()
         self.call(bump)
 
+    def reset_clock(self) -> None:
+        """Undo every :meth:`advance`: the server reads real time again."""
+        def reset() -> None:
+            self.engine.clock_offset_ms = 0
+            self.engine.update_clock()
+        self.call(reset)
+
     def stop(self) -> None:
         if self.loop is not None and self.thread is not None and self.thread.is_alive():
             self.loop.call_soon_threadsafe(self.net.request_shutdown, [])

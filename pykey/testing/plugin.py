@@ -1,7 +1,7 @@
 """pytest fixtures, registered through the ``pytest11`` entry point.
 
 ``pykey_server``: one embedded server per test session. ``r``: a redis-py client on it, with
-every database flushed first. ``pykey_factory``: start servers with a given config.
+every database flushed and the server's clock put back to real time first. ``pykey_factory``: start servers with a given config.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def pykey_server() -> Iterator[EmbeddedServer]:
 def r(pykey_server: EmbeddedServer):
     import redis
     client = redis.Redis(host=pykey_server.host, port=pykey_server.port, socket_timeout=10)
+    pykey_server.reset_clock()        # a test that moved time forward must not move the next one's
     client.flushall()
     yield client
     client.close()
