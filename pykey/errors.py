@@ -172,10 +172,7 @@ LIMIT_NEGATIVE = err("LIMIT can't be negative")
 ZRANGE_LIMIT_RANK = err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
 ZRANGE_WITHSCORES_LEX = err("syntax error, WITHSCORES not supported in combination with BYLEX")
 VALUE_OUT_OF_RANGE = err("value is out of range")
-NOSCORES_ONLY_ZSCAN = err("NOSCORES option can only be used in ZSCAN")
 SORT_NOT_DOUBLE = err("One or more scores can't be converted into double")
-SORT_BY_ACL = err("BY option of SORT denied due to insufficient ACL permissions.")
-SORT_GET_ACL = err("GET option of SORT denied due to insufficient ACL permissions.")
 
 
 def zset_needs_input_key(cmd: str) -> CommandError:
@@ -315,22 +312,3 @@ SHUTDOWN_FAILED = err("Errors trying to SHUTDOWN. Check logs.")
 
 def replconf_unknown_option(opt: bytes) -> CommandError:
     return err(f"Unrecognized REPLCONF option: {text(opt)}")
-
-
-# sorted set commands (commands/zset.py) and SORT (commands/sort.py)
-ZADD_XX_NX = err("XX and NX options at the same time are not compatible")
-ZADD_GT_LT_NX = err("GT, LT, and/or NX options at the same time are not compatible")
-ZADD_INCR_PAIR = err("INCR option supports a single increment-element pair")
-ZSCORE_NAN = err("resulting score is not a number (NaN)")
-MINMAX_NOT_FLOAT = err("min or max is not a float")
-MINMAX_NOT_LEX = err("min or max not valid string range item")
-WEIGHT_NOT_FLOAT = err("weight value is not a float")
-LIMIT_NEGATIVE = err("LIMIT can't be negative")
-ZRANGE_LIMIT_RANK = err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
-ZRANGE_WITHSCORES_LEX = err("syntax error, WITHSCORES not supported in combination with BYLEX")
-VALUE_OUT_OF_RANGE = err("value is out of range")
-SORT_NOT_DOUBLE = err("One or more scores can't be converted into double")
-
-
-def zset_needs_input_key(cmd: str) -> CommandError:
-    return err(f"at least 1 input key is needed for '{cmd}' command")
