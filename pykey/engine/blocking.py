@@ -119,6 +119,8 @@ def unblock(b: Blocked, reply: Any, timed_out: bool = False) -> None:
             cmd.calls += 1
             if isinstance(reply, errors.CommandError):
                 cmd.failed_calls += 1
+        if isinstance(reply, errors.CommandError):
+            server.count_error(reply)   # errorstats and total_error_replies, as any error reply
         server.stat_numcommands += 1
         client.tot_cmds += 1
         client.send_reply(reply)

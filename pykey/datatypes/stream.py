@@ -1,0 +1,843 @@
+"""The stream value: entries ordered by ID, and consumer groups with their pending lists.
+
+Valkey keeps a stream as a radix tree of listpacks ("nodes"), each holding up to
+``stream-node-max-entries`` entries or ``stream-node-max-bytes`` bytes. That layout shows
+through the protocol: ``MAXLEN ~``/``MINID ~`` trim only whole nodes, XDEL leaves
+tombstones inside a node (a node goes when its last live entry does), and XINFO STREAM
+reports the tree's key and node counts. So we keep the same nodes and replay the same
+rules, with the byte size of each node's listpack computed exactly from Valkey's encodings.
+
+An ID is one int, ``ms << 64 | seq``, so IDs compare and bisect as plain ints. A node holds
+its entries' IDs in one sorted list and their field/value pairs in a parallel list of flat
+tuples (a :class:`Dead` tuple marks a tombstone and keeps its content, as the listpack
+does); field names equal to the node's first entry ("master")
+share its bytes objects. One entry with one small field costs about 150 bytes.
+
+Complexities (N entries, K = N / node size nodes, P pending entries of a group):
+- append: O(1) amortised (a new node appends to the node list);
+- lookup of one ID, start of a range: O(log N) (bisect over nodes, then within one node);
+- a range of M entries: O(log N + M);
+- delete one ID: O(log N), plus O(K) list shifting when a whole node goes (memmove);
+- trim: O(entries removed + K) (whole nodes are dropped from the head);
+- pending-list operations: O(log P) (sortedcontainers' SortedDict).
+"""
+from __future__ import annotations
+
+import re
+import sys
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+
+from sortedcontainers import SortedDict
+
+MASK64 = (1 << 64) - 1
+MAX_ID = (1 << 128) - 1
+INVALID_ENTRIES_READ = -1          # Valkey's SCG_INVALID_ENTRIES_READ
+LISTPACK_MAX_SIZE = 1 << 30        # STREAM_LISTPACK_MAX_SIZE
+_I64_MAX = (1 << 63) - 1
+_LP_FIXED = 7 + 2                  # listpack header + end byte, and the master's 0 terminator
+_FLAGS_SIZE = 2                    # the flags element (0..3) always takes one byte + backlen
+
+
+def make_id(ms: int, seq: int) -> int:
+    return ms << 64 | seq
+
+
+def id_ms(i: int) -> int:
+    return i >> 64
+
+
+def id_seq(i: int) -> int:
+    return i & MASK64
+
+
+def format_id(i: int) -> bytes:
+    """``<ms>-<seq>``, as replies and propagated commands carry an ID."""
+    return b"%d-%d" % (i >> 64, i & MASK64)
+
+
+def int_size(v: int) -> int:
+    """Bytes a listpack integer element takes (encoding + back-length), Valkey's rules."""
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def _i64(v: int) -> int:
+    """A uint64 difference as the int64 lpAppendInteger stores."""
+    v &= MASK64
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def entry_size(v: bytes) -> int:
+    """Bytes a listpack string element takes (lpAppend stores integer-looking strings as
+    integers): encoding + data + back-length."""
+    n = len(v)
+    if n < 21 and n:
+        c = v[0]
+        if 49 <= c <= 57 or (c == 48 and n == 1):
+            if v.isdigit() and v.isascii() and (n < 19 or int(v) <= _I64_MAX):
+                return int_size(int(v))
+        elif c == 45 and n > 1 and 49 <= v[1] <= 57 and v[1:].isdigit() and v.isascii():
+            if n < 20 or int(v) >= -_I64_MAX - 1:
+                return int_size(int(v))
+    if n < 64:
+        return n + 2
+    if n < 4096:
+        return n + 3 if n + 2 <= 127 else n + 4
+    enc = n + 5
+    if enc < 16383:
+        return enc + 2
+    if enc < 2097151:
+        return enc + 3
+    if enc < 268435455:
+        return enc + 4
+    return enc + 5
+
+
+class Dead(tuple):
+    """A deleted entry's field/value tuple: skipped by reads, kept for the node's bytes (and
+    for an RDB writer, which saves tombstones as Valkey's listpacks hold them)."""
+
+    __slots__ = ()
+
+
+class NACK:
+    """A pending entry: when it was last delivered, how often, and to whom."""
+
+    __slots__ = ("delivery_time", "delivery_count", "consumer")
+
+    def __init__(self, delivery_time: int, consumer: Consumer | None, delivery_count: int = 1) -> None:
+        self.delivery_time = delivery_time
+        self.delivery_count = delivery_count
+        self.consumer = consumer
+
+
+class Consumer:
+    """A consumer of a group: its pending entries share their NACKs with the group's PEL."""
+
+    __slots__ = ("name", "seen_time", "active_time", "pel")
+
+    def __init__(self, name: bytes, seen_time: int, active_time: int = -1) -> None:
+        self.name = name
+        self.seen_time = seen_time        # last attempt to read or claim
+        self.active_time = active_time    # last successful read or claim; -1: never
+        self.pel: SortedDict = SortedDict()
+
+
+class Group:
+    """A consumer group: last delivered ID, read counter, PEL and consumers."""
+
+    __slots__ = ("last_id", "entries_read", "pel", "consumers")
+
+    def __init__(self, last_id: int, entries_read: int = INVALID_ENTRIES_READ) -> None:
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel: SortedDict = SortedDict()          # id -> NACK
+        self.consumers: dict[bytes, Consumer] = {}
+
+    def consumer_names(self) -> list[bytes]:
+        """Consumers in the radix tree's order (byte order of names)."""
+        return sorted(self.consumers)
+
+    def create_consumer(self, name: bytes, now: int) -> Consumer | None:
+        """A new consumer, or None if it exists (streamCreateConsumer)."""
+        if name in self.consumers:
+            return None
+        consumer = Consumer(name, now)
+        self.consumers[name] = consumer
+        return consumer
+
+    def delete_consumer(self, consumer: Consumer) -> int:
+        """Drop a consumer and its pending entries from the group; how many it had."""
+        pel = self.pel
+        for eid in consumer.pel:
+            del pel[eid]
+        del self.consumers[consumer.name]
+        return len(consumer.pel)
+
+    def ack(self, eid: int) -> bool:
+        nack = self.pel.pop(eid, None)
+        if nack is None:
+            return False
+        del nack.consumer.pel[eid]
+        return True
+
+    def assign(self, eid: int, nack: NACK, consumer: Consumer) -> None:
+        """Move ``nack`` (already in the group PEL) to ``consumer``'s PEL."""
+        old = nack.consumer
+        if old is not consumer:
+            if old is not None:
+                del old.pel[eid]
+            consumer.pel[eid] = nack
+            nack.consumer = consumer
+
+
+class _Node:
+    """One listpack of Valkey's radix tree: its master ID, master fields and entries."""
+
+    __slots__ = ("master", "mfields", "ids", "items", "live", "deleted", "nbytes")
+
+    def __init__(self, master: int, mfields: tuple[bytes, ...]) -> None:
+        self.master = master
+        self.mfields = mfields
+        self.ids: list[int] = []
+        self.items: list[tuple[bytes, ...]] = []           # Dead: a tombstone
+        self.live = 0
+        self.deleted = 0
+        # listpack bytes, all but the live/deleted counters (which change size as they grow)
+        self.nbytes = _LP_FIXED + int_size(len(mfields)) + sum(map(entry_size, mfields))
+
+    def lp_bytes(self) -> int:
+        return self.nbytes + int_size(self.live) + int_size(self.deleted)
+
+    def copy(self) -> _Node:
+        n = _Node.__new__(_Node)
+        n.master = self.master
+        n.mfields = self.mfields
+        n.ids = self.ids.copy()
+        n.items = self.items.copy()
+        n.live = self.live
+        n.deleted = self.deleted
+        n.nbytes = self.nbytes
+        return n
+
+
+def entry_bytes(node: _Node, eid: int, item: tuple[bytes, ...], same: bool | None = None) -> int:
+    """Bytes one entry takes in its node's listpack: flags, ID deltas from the master,
+    values (and field names with their count unless they are the master's), lp-count."""
+    master = node.master
+    d = (eid >> 64) - (master >> 64)
+    size = _FLAGS_SIZE + (2 if 0 <= d <= 127 else int_size(_i64(d)))
+    d = (eid & MASK64) - (master & MASK64)
+    size += 2 if 0 <= d <= 127 else int_size(_i64(d))
+    nfields = len(item) >> 1
+    for i in range(1, len(item), 2):
+        size += entry_size(item[i])
+    if same is None:
+        mfields = node.mfields
+        same = len(mfields) == nfields and mfields == item[0::2]
+    if same:
+        return size + int_size(nfields + 3)
+    for i in range(0, len(item), 2):
+        size += entry_size(item[i])
+    return size + int_size(nfields) + int_size(2 * nfields + 4)
+
+
+class StreamType:
+    """A stream value (see the module docstring for the layout and complexities)."""
+
+    __slots__ = ("nodes", "keys", "length", "last_id", "first_id", "max_deleted_id",
+                 "entries_added", "groups")
+    type_name = "stream"
+
+    def __init__(self) -> None:
+        self.nodes: list[_Node] = []
+        self.keys: list[int] = []         # nodes[i].master, for bisect
+        self.length = 0
+        self.last_id = 0
+        self.first_id = 0                 # first live entry, 0 when empty
+        self.max_deleted_id = 0
+        self.entries_added = 0
+        self.groups: dict[bytes, Group] | None = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __bool__(self) -> bool:
+        # an empty stream is still a key (unlike an empty list): never falsy
+        return True
+
+    def encoding(self, config: object = None) -> str:
+        return "stream"
+
+    # ------------------------------------------------------------------ adding
+    def append(self, eid: int, fv: Sequence[bytes], max_bytes: int, max_entries: int) -> None:
+        """Add an entry whose ID the caller checked is above ``last_id`` (streamAppendItem).
+
+        ``fv`` is field, value, field, value...; ``max_bytes``/``max_entries`` are the
+        stream-node-max-* limits deciding when a new node starts."""
+        nodes = self.nodes
+        n = len(fv)
+        if nodes:
+            node = nodes[-1]
+            live, dead = node.live, node.deleted
+            if max_bytes <= 0 or max_bytes > LISTPACK_MAX_SIZE:
+                max_bytes = LISTPACK_MAX_SIZE
+            used = node.nbytes + (2 if live < 128 else int_size(live)) + (2 if dead < 128 else int_size(dead))
+            used += len(fv[0]) + len(fv[1]) if n == 2 else sum(map(len, fv))
+            if used >= max_bytes or (max_entries and live + dead >= max_entries):
+                node = None
+        else:
+            node = None
+        if node is None:
+            node = _Node(eid, tuple(fv[0::2]))
+            nodes.append(node)
+            self.keys.append(eid)
+            item = tuple(fv)
+            same = True
+        else:
+            mfields = node.mfields
+            if n == 2:
+                if len(mfields) == 1 and mfields[0] == fv[0]:
+                    same = True
+                    item = (mfields[0], fv[1])          # share the master's field object
+                else:
+                    same = False
+                    item = (fv[0], fv[1])
+            elif len(mfields) * 2 == n and mfields == tuple(fv[0::2]):
+                same = True
+                values = list(fv)
+                values[0::2] = mfields
+                item = tuple(values)
+            else:
+                same = False
+                item = tuple(fv)
+        # entry_bytes, inlined for the common small case
+        if same and n == 2:
+            master = node.master
+            d1 = (eid >> 64) - (master >> 64)
+            d2 = (eid & MASK64) - (master & MASK64)
+            size = (_FLAGS_SIZE + 2 + (2 if 0 <= d1 <= 127 else int_size(_i64(d1)))
+                    + (2 if 0 <= d2 <= 127 else int_size(_i64(d2))) + entry_size(fv[1]))
+        else:
+            size = entry_bytes(node, eid, item, same)
+        node.nbytes += size
+        node.ids.append(eid)
+        node.items.append(item)
+        node.live += 1
+        self.length += 1
+        self.entries_added += 1
+        self.last_id = eid
+        if self.length == 1:
+            self.first_id = eid
+
+    def next_id(self, now_ms: int) -> int | None:
+        """The ID XADD * generates (streamNextID); None once the last ID is the maximum."""
+        last = self.last_id
+        if now_ms > last >> 64:
+            return now_ms << 64
+        if last == MAX_ID:
+            return None
+        return last + 1
+
+    # ------------------------------------------------------------------ reading
+    def _node_index(self, eid: int) -> int:
+        """The node a seek to ``eid`` starts from (rax seek "<=", else the first node)."""
+        i = bisect_right(self.keys, eid) - 1
+        return i if i > 0 else 0
+
+    def get(self, eid: int) -> tuple[bytes, ...] | None:
+        """The fields of a live entry, or None (streamEntryExists)."""
+        if not self.nodes:
+            return None
+        node = self.nodes[self._node_index(eid)]
+        j = bisect_left(node.ids, eid)
+        if j < len(node.ids) and node.ids[j] == eid:
+            item = node.items[j]
+            if item.__class__ is not Dead:
+                return item
+        return None
+
+    def range(self, start: int = 0, end: int = MAX_ID, count: int = 0,
+              rev: bool = False) -> Iterator[tuple[int, tuple[bytes, ...]]]:
+        """Live entries with start <= ID <= end, at most ``count`` (0: all), in order."""
+        nodes = self.nodes
+        if not nodes or start > end:
+            return
+        n = 0
+        if not rev:
+            ni = self._node_index(start)
+            node = nodes[ni]
+            j = bisect_left(node.ids, start)
+            while True:
+                ids, items = node.ids, node.items
+                for k in range(j, len(ids)):
+                    item = items[k]
+                    if item.__class__ is Dead:
+                        continue
+                    eid = ids[k]
+                    if eid > end:
+                        return
+                    yield eid, item
+                    n += 1
+                    if n == count:
+                        return
+                ni += 1
+                if ni >= len(nodes):
+                    return
+                node = nodes[ni]
+                j = 0
+        else:
+            ni = self._node_index(end)
+            node = nodes[ni]
+            j = bisect_right(node.ids, end) - 1
+            while True:
+                ids, items = node.ids, node.items
+                for k in range(j, -1, -1):
+                    item = items[k]
+                    if item.__class__ is Dead:
+                        continue
+                    eid = ids[k]
+                    if eid < start:
+                        return
+                    yield eid, item
+                    n += 1
+                    if n == count:
+                        return
+                ni -= 1
+                if ni < 0:
+                    return
+                node = nodes[ni]
+                j = len(node.ids) - 1
+
+    def after(self, start: int, count: int = 0) -> list[tuple[int, tuple[bytes, ...]]]:
+        """Live entries with ID >= ``start``, at most ``count`` (0: all), as a list: the
+        forward :meth:`range` without a generator, for the XREAD family's hot path."""
+        nodes = self.nodes
+        out: list[tuple[int, tuple[bytes, ...]]] = []
+        if not nodes:
+            return out
+        ni = self._node_index(start)
+        node = nodes[ni]
+        j = bisect_left(node.ids, start)
+        last = len(nodes)
+        while True:
+            ids, items = node.ids, node.items
+            for k in range(j, len(ids)):
+                item = items[k]
+                if item.__class__ is not Dead:
+                    out.append((ids[k], item))
+                    if len(out) == count:
+                        return out
+            ni += 1
+            if ni >= last:
+                return out
+            node = nodes[ni]
+            j = 0
+
+    def last_valid_id(self) -> int:
+        """The last live entry's ID, 0 if none (streamLastValidID)."""
+        for node in reversed(self.nodes):
+            items = node.items
+            for k in range(len(items) - 1, -1, -1):
+                if items[k].__class__ is not Dead:
+                    return node.ids[k]
+        return 0
+
+    def _first_live_id(self) -> int:
+        for eid, _ in self.range(count=1):
+            return eid
+        return 0
+
+    def first_id_with_tombstones(self) -> int:
+        """The first entry's ID, tombstones included (streamGetEdgeID(first, no skip))."""
+        for node in self.nodes:
+            if node.ids:
+                return node.ids[0]
+        return MAX_ID
+
+    # ------------------------------------------------------------------ removing
+    def delete(self, eid: int) -> bool:
+        """XDEL one ID: mark it deleted, or drop its node if it was the last live entry."""
+        nodes = self.nodes
+        if not nodes:
+            return False
+        ni = self._node_index(eid)
+        node = nodes[ni]
+        j = bisect_left(node.ids, eid)
+        if j >= len(node.ids) or node.ids[j] != eid or node.items[j].__class__ is Dead:
+            return False
+        if node.live == 1:
+            del nodes[ni]
+            del self.keys[ni]
+        else:
+            node.items[j] = Dead(node.items[j])
+            node.live -= 1
+            node.deleted += 1
+        self.length -= 1
+        return True
+
+    def trim(self, maxlen: int | None = None, minid: int | None = None, approx: bool = False,
+             limit: int = 0) -> int:
+        """Trim from the head by MAXLEN or MINID (streamTrim); the number of entries removed.
+
+        With ``approx`` only whole nodes go; ``limit`` (0: none) caps the entries removed."""
+        nodes = self.nodes
+        deleted = 0
+        drop = 0
+        by_len = maxlen is not None
+        while drop < len(nodes):
+            if by_len and self.length <= maxlen:
+                break
+            node = nodes[drop]
+            entries = node.live
+            if limit and deleted + entries > limit:
+                break
+            if by_len:
+                remove = self.length - entries >= maxlen
+            else:
+                remove = node.ids[-1] < minid
+            if remove:
+                drop += 1
+                self.length -= entries
+                deleted += entries
+                continue
+            if approx:
+                break
+            ids, items = node.ids, node.items
+            removed_here = 0
+            for k in range(len(ids)):
+                if by_len:
+                    if self.length <= maxlen:
+                        break
+                elif ids[k] >= minid:
+                    break
+                if items[k].__class__ is not Dead:
+                    items[k] = Dead(items[k])
+                    removed_here += 1
+                    self.length -= 1
+            node.live -= removed_here
+            node.deleted += removed_here
+            deleted += removed_here
+            break
+        if drop:
+            del nodes[:drop]
+            del self.keys[:drop]
+        if self.length == 0:
+            self.first_id = 0
+        elif deleted:
+            self.first_id = self._first_live_id()
+        return deleted
+
+    def after_delete(self, deleted_first: bool) -> None:
+        """Refresh first_id after XDELs (the caller knows whether the first entry went)."""
+        if self.length == 0:
+            self.first_id = 0
+        elif deleted_first:
+            self.first_id = self._first_live_id()
+
+    # ------------------------------------------------------------------ read counters
+    def has_tombstones_in(self, start: int, end: int = MAX_ID) -> bool:
+        """streamRangeHasTombstones: could [start, end] hold a deleted entry?"""
+        mdel = self.max_deleted_id
+        if not self.length or not mdel:
+            return False
+        if self.first_id > mdel:
+            return False
+        return start <= mdel <= end
+
+    def estimate_distance(self, eid: int) -> int:
+        """streamEstimateDistanceFromFirstEverEntry: the read counter of ``eid`` when it can
+        be known, else INVALID_ENTRIES_READ."""
+        added = self.entries_added
+        if not added:
+            return 0
+        if not self.length and eid <= self.last_id:
+            return added
+        if eid == self.last_id:
+            return added
+        if eid > self.last_id:
+            return INVALID_ENTRIES_READ
+        mdel = self.max_deleted_id
+        if not mdel or mdel < self.first_id:
+            if eid < self.first_id:
+                return added - self.length
+            if eid == self.first_id:
+                return added - self.length + 1
+        return INVALID_ENTRIES_READ
+
+    def group_lag(self, group: Group) -> int | None:
+        """streamReplyWithCGLag: entries not yet delivered to the group, None if unknown."""
+        if not self.entries_added:
+            return 0
+        if group.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones_in(group.last_id):
+            return self.entries_added - group.entries_read
+        read = self.estimate_distance(group.last_id)
+        if read != INVALID_ENTRIES_READ:
+            return self.entries_added - read
+        return None
+
+    def advance_group(self, group: Group, eid: int) -> None:
+        """A group delivered ``eid`` above its last ID: move the last ID and read counter."""
+        if group.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones_in(eid):
+            group.entries_read += 1
+        elif self.entries_added:
+            group.entries_read = self.estimate_distance(eid)
+        group.last_id = eid
+
+    # ------------------------------------------------------------------ groups
+    def create_group(self, name: bytes, last_id: int, entries_read: int) -> Group | None:
+        groups = self.groups
+        if groups is None:
+            groups = self.groups = {}
+        if name in groups:
+            return None
+        group = groups[name] = Group(last_id, entries_read)
+        return group
+
+    def group(self, name: bytes) -> Group | None:
+        groups = self.groups
+        return groups.get(name) if groups else None
+
+    def group_names(self) -> list[bytes]:
+        """Groups in the radix tree's order (byte order of names)."""
+        return sorted(self.groups) if self.groups else []
+
+    # ------------------------------------------------------------------ introspection
+    def radix_tree_nodes(self) -> int:
+        """The node count of Valkey's rax holding the node keys (16-byte big-endian IDs):
+        the root, the leaves, every branching point and every child of a branching point."""
+        keys = [k.to_bytes(16, "big") for k in self.keys]
+        found = {b""}
+        found.update(keys)
+        for a, b in zip(keys, keys[1:], strict=False):
+            lcp = 0
+            while a[lcp] == b[lcp]:
+                lcp += 1
+            found.add(a[:lcp])
+            found.add(a[:lcp + 1])
+            found.add(b[:lcp + 1])
+        return len(found)
+
+    def copy(self) -> StreamType:
+        """A deep copy for COPY (streamDup): entries, counters, groups, consumers, PELs."""
+        s = StreamType()
+        s.nodes = [n.copy() for n in self.nodes]
+        s.keys = self.keys.copy()
+        s.length = self.length
+        s.last_id = self.last_id
+        s.first_id = self.first_id
+        s.max_deleted_id = self.max_deleted_id
+        s.entries_added = self.entries_added
+        if self.groups is not None:
+            s.groups = {}
+            for name, g in self.groups.items():
+                ng = Group(g.last_id, g.entries_read)
+                for cname, cons in g.consumers.items():
+                    nc = Consumer(cname, cons.seen_time, cons.active_time)
+                    ng.consumers[cname] = nc
+                for eid, nack in g.pel.items():
+                    owner = ng.consumers[nack.consumer.name] if nack.consumer is not None else None
+                    nn = NACK(nack.delivery_time, owner, nack.delivery_count)
+                    ng.pel[eid] = nn
+                    if owner is not None:
+                        owner.pel[eid] = nn
+                s.groups[name] = ng
+        return s
+
+    def digest_items(self) -> Iterator[bytes]:
+        """What DEBUG DIGEST mixes, in Valkey's order: "ms.seq" then fields and values."""
+        for eid, item in self.range():
+            yield b"%d.%d" % (eid >> 64, eid & MASK64)
+            yield from item
+
+    def memory_usage(self, samples: int) -> int:
+        """Bytes held, estimated from ``samples`` nodes (MEMORY USAGE)."""
+        size = sys.getsizeof(self) + sys.getsizeof(self.nodes) + sys.getsizeof(self.keys)
+        nodes = self.nodes
+        if nodes:
+            taken = nodes[:max(samples, 1)]
+            per = 0
+            for n in taken:
+                per += sys.getsizeof(n) + sys.getsizeof(n.ids) + sys.getsizeof(n.items)
+                per += sum(map(sys.getsizeof, n.ids))
+                for item in n.items:
+                    if item.__class__ is not Dead:
+                        per += sys.getsizeof(item) + sum(sys.getsizeof(x) for x in item[1::2])
+                per += sum(map(sys.getsizeof, n.mfields))
+            size += per * len(nodes) // len(taken)
+        for name, g in (self.groups or {}).items():
+            size += sys.getsizeof(name) + sys.getsizeof(g) + 200 * len(g.pel)
+            size += sum(sys.getsizeof(c) + sys.getsizeof(c.name) + 64 * len(c.pel) + 300
+                        for c in g.consumers.values())
+        return size
+
+    # ------------------------------------------------------------------ listpack form
+    @staticmethod
+    def node_elements(node: _Node) -> list[bytes | int]:
+        """A node as the elements of Valkey's listpack (what RDB saves): the master entry
+        (count, deleted, fields, 0), then per entry flags, ID deltas, [field count and
+        fields unless they are the master's], values, lp-count."""
+        mf = node.mfields
+        out: list[bytes | int] = [node.live, node.deleted, len(mf), *mf, 0]
+        mms, mseq = node.master >> 64, node.master & MASK64
+        for eid, item in zip(node.ids, node.items, strict=True):
+            n = len(item) >> 1
+            same = len(mf) == n and mf == item[0::2]
+            flags = (1 if item.__class__ is Dead else 0) | (2 if same else 0)
+            out += (flags, _i64((eid >> 64) - mms), _i64((eid & MASK64) - mseq))
+            if same:
+                out += item[1::2]
+                out.append(n + 3)
+            else:
+                out.append(n)
+                out += item
+                out.append(2 * n + 4)
+        return out
+
+    def load_node(self, master: int, elements: Sequence[bytes | int]) -> None:
+        """Append a node read from a listpack (``elements`` as :meth:`node_elements` gives;
+        integers may come as ints or digit strings). Raises ValueError when it does not
+        hold together. The caller sets the stream's counters and groups afterwards."""
+        def num(x: bytes | int) -> int:
+            return x if x.__class__ is int else int(x)
+
+        def text(x: bytes | int) -> bytes:
+            return b"%d" % x if x.__class__ is int else bytes(x)
+
+        count, deleted, nmf = num(elements[0]), num(elements[1]), num(elements[2])
+        if count < 0 or deleted < 0 or nmf < 0:
+            raise ValueError("bad stream node header")
+        mf = tuple(text(x) for x in elements[3:3 + nmf])
+        pos = 3 + nmf
+        if num(elements[pos]) != 0:
+            raise ValueError("bad master entry terminator")
+        pos += 1
+        node = _Node(master, mf)
+        mms, mseq = master >> 64, master & MASK64
+        while pos < len(elements):
+            flags = num(elements[pos])
+            eid = ((mms + num(elements[pos + 1])) & MASK64) << 64 | ((mseq + num(elements[pos + 2])) & MASK64)
+            pos += 3
+            if flags & 2:
+                vals = [text(x) for x in elements[pos:pos + nmf]]
+                pos += nmf
+                fv: list[bytes] = [b""] * (2 * nmf)
+                fv[0::2] = mf
+                fv[1::2] = vals
+                n = nmf
+            else:
+                n = num(elements[pos])
+                fv = [text(x) for x in elements[pos + 1:pos + 1 + 2 * n]]
+                pos += 1 + 2 * n
+            if num(elements[pos]) != (n + 3 if flags & 2 else 2 * n + 4):
+                raise ValueError("bad stream entry lp-count")
+            pos += 1
+            if node.ids and eid <= node.ids[-1]:
+                raise ValueError("stream entries out of order")
+            item = tuple(fv)
+            if flags & 1:
+                item = Dead(item)
+            else:
+                node.live += 1
+            node.deleted += flags & 1
+            node.ids.append(eid)
+            node.items.append(item)
+            node.nbytes += entry_bytes(node, eid, item)
+        if not node.ids or node.ids[0] != master or node.live != count or node.deleted != deleted:
+            raise ValueError("stream node counts do not match its entries")
+        if self.nodes and master <= self.nodes[-1].ids[-1]:
+            raise ValueError("stream nodes out of order")
+        self.nodes.append(node)
+        self.keys.append(master)
+        self.length += node.live
+
+    # ------------------------------------------------------------------ invariants
+    def _check(self) -> None:
+        """Assert every invariant (tests call this after each operation)."""
+        assert self.keys == [n.master for n in self.nodes]
+        prev = -1
+        live_total = 0
+        first_live = 0
+        last_any = 0
+        for node in self.nodes:
+            assert node.ids, "a node is never empty of entries"
+            assert node.ids[0] == node.master
+            assert len(node.ids) == len(node.items)
+            live = sum(1 for x in node.items if x.__class__ is not Dead)
+            assert node.live == live and node.deleted == len(node.ids) - live
+            for eid, item in zip(node.ids, node.items, strict=True):
+                assert eid > prev
+                prev = eid
+                assert len(item) % 2 == 0 and len(item) >= 2
+                if item.__class__ is not Dead:
+                    if not first_live:
+                        first_live = eid
+            last_any = node.ids[-1]
+            live_total += live
+            # the listpack size, recomputed (tombstones keep their bytes)
+            nb = _LP_FIXED + int_size(len(node.mfields)) + sum(map(entry_size, node.mfields))
+            nb += sum(entry_bytes(node, e, x) for e, x in zip(node.ids, node.items, strict=True))
+            assert node.nbytes == nb
+        assert self.length == live_total
+        assert self.first_id == first_live
+        assert self.last_id >= last_any
+        assert self.entries_added >= self.length
+        assert self.max_deleted_id <= self.last_id or not self.length
+        for g in (self.groups or {}).values():
+            union: dict[int, NACK] = {}
+            for name, cons in g.consumers.items():
+                assert cons.name == name
+                for eid, nack in cons.pel.items():
+                    assert eid not in union, "an entry is pending for one consumer only"
+                    assert nack.consumer is cons
+                    union[eid] = nack
+            assert set(union) == set(g.pel), "group PEL == union of consumer PELs"
+            for eid, nack in g.pel.items():
+                assert union[eid] is nack
+                assert nack.delivery_count >= 0
+
+
+# ---------------------------------------------------------------------- ID parsing
+_LL_RE = re.compile(rb"-?[1-9][0-9]*|0")
+_STRTOULL_RE = re.compile(rb"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
+
+
+def string2ull(s: bytes) -> int | None:
+    """Valkey's string2ull: string2ll when it fits (negatives refused), else strtoull's
+    rules (leading spaces, a sign, up to 2^64-1)."""
+    if len(s) <= 20 and _LL_RE.fullmatch(s):
+        v = int(s)
+        if -(1 << 63) <= v < (1 << 63):
+            return v if v >= 0 else None
+    m = _STRTOULL_RE.fullmatch(s)
+    if m is None:
+        return None
+    v = int(m.group(2))
+    if v > MASK64:
+        return None
+    if m.group(1) == b"-":
+        v = -v & MASK64
+    return v
+
+
+def parse_id(arg: bytes, missing_seq: int = 0, strict: bool = False,
+             allow_auto_seq: bool = False) -> tuple[int, bool] | None:
+    """streamGenericParseIDOrReply: (id, seq_given) or None when invalid.
+
+    ``-``/``+`` are the minimum/maximum (refused when ``strict``); ``<ms>`` alone takes
+    ``missing_seq``; ``<ms>-*`` is accepted with ``allow_auto_seq`` (seq_given False)."""
+    if len(arg) > 127:
+        return None
+    nul = arg.find(b"\0")
+    if nul >= 0:                     # the C code reads the argument as a C string
+        arg = arg[:nul]
+    if arg == b"-" or arg == b"+":
+        if strict:
+            return None
+        return (0, True) if arg == b"-" else (MAX_ID, True)
+    dash = arg.find(b"-")
+    if dash >= 0:
+        ms = string2ull(arg[:dash])
+        if ms is None:
+            return None
+        rest = arg[dash + 1:]
+        if allow_auto_seq and rest == b"*":
+            return ms << 64, False
+        seq = string2ull(rest)
+        if seq is None:
+            return None
+        return ms << 64 | seq, True
+    ms = string2ull(arg)
+    if ms is None:
+        return None
+    return ms << 64 | missing_seq, True
