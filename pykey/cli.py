@@ -36,6 +36,11 @@ async def serve(engine: Server) -> int:
 
     def on_signal(name: str) -> None:
         log.warning(f"Received {name} scheduling shutdown...")
+        flags = engine.config["shutdown-on-" + name.lower()].split()
+        if not engine.snapshots.prepare_shutdown("save" in flags, "nosave" in flags, "force" in flags):
+            log.warning(f"{name} received but errors trying to shut down the server, check the logs for "
+                        "more information")
+            return
         net.request_shutdown([])
 
     for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
@@ -53,6 +58,9 @@ async def serve(engine: Server) -> int:
         with open(pidfile, "w") as f:
             f.write(f"{os.getpid()}\n")
     log.notice("Server initialized")
+    if not engine.snapshots.load_at_startup():
+        await net.close()
+        return 1
     if net.servers and engine.config["port"]:
         log.notice("Ready to accept connections tcp")
     if engine.config["unixsocket"]:

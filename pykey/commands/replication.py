@@ -1,0 +1,86 @@
+"""Replication commands of the primary side: SYNC, PSYNC, REPLCONF and ROLE (Valkey's
+replication.c syncCommand/replconfCommand/roleCommand). The state machine lives in
+:mod:`pykey.replication.primary`."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import errors
+from ..engine.client import Client
+from ..engine.registry import command
+from ..protocol.replies import OK, Raw
+from .util import parse_int
+
+_SYNC_FLAGS = "no_async_loading admin no_multi noscript"
+
+
+def _noreply() -> Any:
+    from ..net.connection import NOREPLY
+    return NOREPLY
+
+
+def _sync(c: Client, replid: bytes | None, offset: int) -> Any:
+    primary = c.server.replication
+    if c.id in primary.replicas:          # already a replica: ignore, as Valkey does
+        return _noreply()
+    line = primary.sync(c, replid, offset)
+    return Raw(line) if line else _noreply()
+
+
+@command("sync", arity=1, flags=_SYNC_FLAGS, group="server", since="1.0.0",
+         summary="An internal command used in replication.")
+def sync(c: Client) -> Any:
+    return _sync(c, None, -1)
+
+
+@command("psync", arity=-3, flags=_SYNC_FLAGS, group="server", since="2.8.0",
+         summary="An internal command used in replication.")
+def psync(c: Client, replid: bytes, offset: bytes, *_extra: bytes) -> Any:
+    return _sync(c, replid, parse_int(offset))
+
+
+@command("replconf", arity=-1, flags="admin noscript loading stale allow_busy", group="server", since="3.0.0",
+         doc_flags="syscmd", summary="An internal command for configuring the replication stream.",
+         complexity="O(1)")
+def replconf(c: Client, *args: bytes) -> Any:
+    if len(args) % 2:
+        raise errors.SYNTAX
+    conf = c.extra.setdefault("replconf", {})
+    for i in range(0, len(args), 2):
+        opt, value = args[i].lower(), args[i + 1]
+        if opt == b"listening-port":
+            conf["listening-port"] = parse_int(value)
+        elif opt == b"ip-address":
+            if len(value) >= 46:
+                raise errors.err(f"REPLCONF ip-address provided by replica instance is too long: "
+                                 f"{len(value)} bytes")
+            conf["ip-address"] = value.decode("latin-1")
+        elif opt == b"capa":
+            conf.setdefault("capa", set()).add(value.lower().decode("latin-1"))
+        elif opt == b"ack":
+            # the replica's processed offset: never answered
+            try:
+                offset = int(value)
+            except ValueError:
+                return _noreply()
+            c.server.replication.ack(c, offset)
+            return _noreply()
+        elif opt == b"getack":
+            return _noreply()              # only a replica answers GETACK (with an ACK)
+        elif opt in (b"rdb-only", b"rdb-filter-only"):
+            if opt == b"rdb-only":
+                flag = parse_int(value)
+                if flag not in (0, 1):
+                    raise errors.err("value is out of range, value must between 0 and 1")
+            conf[opt.decode()] = value
+        elif opt == b"version":
+            conf["version"] = value.decode("latin-1")
+        else:
+            raise errors.replconf_unknown_option(args[i])
+    return OK
+
+
+@command("role", arity=1, flags="noscript loading stale fast sentinel", acl="admin dangerous", group="server",
+         since="2.8.12", summary="Returns the replication role.", complexity="O(1)")
+def role(c: Client) -> list[Any]:
+    return c.server.replication.role()
