@@ -69,7 +69,18 @@ def punsubscribe(c: Client, *patterns: bytes) -> Pushes:
          complexity="O(N+M) where N is the number of clients subscribed to the receiving channel "
                     "and M is the total number of subscribed patterns (by any client).")
 def publish(c: Client, channel: bytes, message: bytes) -> int:
-    return c.server.pubsub.publish(channel, message)
+    receivers = c.server.pubsub.publish(channel, message)
+    _to_replicas(c, [b"PUBLISH", channel, message])
+    return receivers
+
+
+def _to_replicas(c: Client, argv: list[bytes]) -> None:
+    """Valkey forces PUBLISH/SPUBLISH into the replication stream (not the AOF), so that a
+    replica's subscribers get the message too."""
+    server = c.server
+    if server.propagate_sinks:
+        from ..scripting.run import TargetedArgv
+        server.propagate(c.db.id, TargetedArgv(argv, 2))
 
 
 # ---------------------------------------------------------------------- shard channels
@@ -98,7 +109,9 @@ def sunsubscribe(c: Client, *channels: bytes) -> Pushes:
          summary="Sends a message to a shard channel's subscribers; returns how many got it.",
          complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.")
 def spublish(c: Client, channel: bytes, message: bytes) -> int:
-    return c.server.pubsub.spublish(channel, message)
+    receivers = c.server.pubsub.spublish(channel, message)
+    _to_replicas(c, [b"SPUBLISH", channel, message])
+    return receivers
 
 
 # ---------------------------------------------------------------------- PUBSUB introspection

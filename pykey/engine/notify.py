@@ -126,6 +126,8 @@ def _reads(cmd: Command, argv: list[bytes], key: bytes) -> bool:
 
 # commands that read each key once, then look the destination up again for writing
 _READ_EACH_ONCE = frozenset({"pfmerge"})
+# XREAD looks every stream up twice (to resolve the IDs, then to serve): two events
+_READ_TWICE = frozenset({"xread"})
 _seen: tuple[int, set[bytes]] = (0, set())
 
 
@@ -146,3 +148,5 @@ def key_missed(server: Server, dbid: int, key: bytes) -> None:
     elif not _reads(cmd, argv, key):
         return
     server.notify("m", "keymiss", key, dbid)
+    if cmd.name in _READ_TWICE:
+        server.notify("m", "keymiss", key, dbid)

@@ -84,7 +84,12 @@ class Server:
         # an open execution unit (EXEC, a script) collects what it propagates, see propagate()
         self.also_propagate: list[tuple[int, list[bytes]]] | None = None
         # per-command flag resolvers (scripts declare their flags): name -> fn(client, argv, flags)
-        self.flag_resolvers: dict[str, Callable[[Client, list[bytes], frozenset], frozenset]] = {}
+        self.flag_resolvers: dict[str, Callable[[Client, list[bytes], frozenset], frozenset]] = \
+            dict(registry.FLAG_RESOLVERS)
+        # a script past busy-reply-threshold (scripting.run.ScriptRun): other clients get BUSY;
+        # the network layer sets events_while_busy to serve them meanwhile (fn(protected client))
+        self.script_busy: Any = None
+        self.events_while_busy: Callable[[Client], None] | None = None
         self.listeners_info: dict[str, Any] = {}
         self.client_close_hooks: list[Callable[[Client], None]] = []
         # RESET: leave MULTI (unwatching) and MONITOR, among others
@@ -93,6 +98,7 @@ class Server:
         self.cron_hooks: list[Callable[[], None]] = []
         self.flushing = False    # FLUSH/SWAPDB signal keys for WATCH only (see signal_flushed)
         self.current_argv: list[bytes] | None = None
+        self.current_client: Client | None = None   # who sent the top-level command running
         # INFO stats
         self.stat_numcommands = 0
         self.stat_numconnections = 0
@@ -265,6 +271,9 @@ class Server:
                 return self._reject(client, cmd, errors.pubsub_context(cmd.name))
         elif cmd.name in _NEEDS_SUBSCRIPTION:
             return self._reject(client, cmd, errors.nosub(cmd.name))
+        if self.script_busy is not None and "allow_busy" not in cmd.flags:
+            busy = errors.BUSY_EVAL if self.script_busy.is_eval else errors.BUSY_FUNCTION
+            return self._reject(client, cmd, busy)
         if client.kind != "normal" and client.kind in ("replica", "monitor") \
                 and not _KEYSPACE_FLAGS.isdisjoint(self.command_flags(client, cmd, argv)):
             return self._reject(client, cmd, errors.REPLICA_KEYSPACE)
@@ -278,12 +287,15 @@ class Server:
 
     def call(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> Any:
         """Run a looked-up, checked command: stats, slowlog, propagation, blocked clients."""
-        self.update_clock()
+        if self.executing is None:      # one instant for a whole command, EXEC or script
+            self.update_clock()
         dirty = self.dirty
         outer = self.executing          # not None: a nested call (EXEC, scripts)
         self.executing = client
         client.propagate_argv = None
         self.current_argv = argv        # what a key miss belongs to ('m' keyspace events)
+        if outer is None:
+            self.current_client = client    # Valkey's current_client: a script's caller
         t0 = _perf_ns()
         try:
             reply = cmd.func(client, *argv[1:]) if cmd.parent is None else cmd.func(client, *argv[2:])

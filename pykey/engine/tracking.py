@@ -156,6 +156,8 @@ class Tracking:
         """Called by the engine after every command while some client tracks keys."""
         if "readonly" in cmd.flags and cmd.name not in _NOT_REMEMBERED and "pubsub" not in cmd.flags:
             current = self.server.executing or c
+            if current.kind == "script":
+                current = self.server.current_client or c
             t = current.tracking
             if t is not None and not t.bcast and not ((t.optin and not t.caching) or (t.optout and t.caching)):
                 self.remember(current.id, cmd.keys(argv))
@@ -181,6 +183,8 @@ class Tracking:
         if server.flushing:          # FLUSHDB/FLUSHALL/SWAPDB: handled as a whole by on_flush
             return
         current = server.executing
+        if current is not None and current.kind == "script":
+            current = server.current_client      # a script's writes are its caller's
         if self.prefixes:
             self._remember_for_broadcast(key, current)
         ids = self.table.pop(key, None)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ..config import ConfigError
 from ..engine.client import Client
 from ..engine.server import Server
 from ..log import Log
@@ -20,6 +22,7 @@ class NetServer:
         self.engine = engine
         self.log = logger or default_log
         self.servers: list[asyncio.AbstractServer] = []
+        self.tcp_servers: list[asyncio.AbstractServer] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self.port = 0
         self.stopped: asyncio.Event | None = None
@@ -33,33 +36,14 @@ class NetServer:
         cfg = engine.config
         engine.schedule = self._schedule
         engine.shutdown_requested = self.request_shutdown
+        engine.events_while_busy = self.serve_while_busy
         port = cfg["port"]
         if port:
-            addrs = [a.lstrip("-") for a in cfg["bind"]] or ["*"]
-            optional = {a.lstrip("-") for a in cfg["bind"] if a.startswith("-")}
-            hosts: list[str | None] = []
-            for a in addrs:
-                hosts.append(None if a == "*" else ("::" if a == "::*" else a))
-            bound = False
-            for host, raw in zip(hosts, addrs, strict=True):
-                try:
-                    if host is None:
-                        srv = await self.loop.create_server(lambda: Connection(self), host="0.0.0.0",
-                                                            port=port, reuse_address=True,
-                                                            backlog=cfg["tcp-backlog"], family=socket.AF_INET)
-                    else:
-                        srv = await self.loop.create_server(lambda: Connection(self), host=host, port=port,
-                                                            reuse_address=True, backlog=cfg["tcp-backlog"])
-                except OSError as e:
-                    if raw in optional or (host == "::" and e.errno in (97, 99)):
-                        continue
-                    raise
-                self.servers.append(srv)
-                bound = True
-                if port == 0 or not self.port:
-                    self.port = srv.sockets[0].getsockname()[1]
-            if not bound:
-                raise OSError(f"Could not create server TCP listening socket *:{port}")
+            for sock in self._listen_sockets(cfg["bind"], port):
+                await self._serve(sock)
+        cfg.watch("port", lambda old, new: self._relisten(old != new, "Unable to listen on this port. "
+                                                                     "Check server logs."))
+        cfg.watch("bind", lambda old, new: self._relisten(old != new, "Failed to bind to specified addresses."))
         path = cfg["unixsocket"]
         if path:
             if os.path.exists(path):
@@ -71,6 +55,73 @@ class NetServer:
             self.servers.append(srv)
         self._schedule_cron()
         engine.listeners_info["port"] = self.port
+
+    def _listen_sockets(self, bind: list[str], port: int) -> list[socket.socket]:
+        """Bound, listening TCP sockets for the ``bind`` addresses (``-addr``: optional) on
+        ``port``, opened synchronously so CONFIG SET can report a failure at once. Raises
+        OSError (after closing what it opened) if a required address cannot be bound."""
+        addrs = [a.lstrip("-") for a in bind] or ["*"]
+        optional = {a.lstrip("-") for a in bind if a.startswith("-")}
+        backlog = self.engine.config["tcp-backlog"]
+        socks: list[socket.socket] = []
+        try:
+            for raw in addrs:
+                host = "0.0.0.0" if raw == "*" else ("::" if raw == "::*" else raw)
+                try:
+                    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+                    for family, type_, proto, _, addr in infos:
+                        sock = socket.socket(family, type_, proto)
+                        try:
+                            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                            if family == socket.AF_INET6:
+                                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                            sock.bind(addr)
+                            sock.listen(backlog)
+                            sock.setblocking(False)
+                        except OSError:
+                            sock.close()
+                            raise
+                        socks.append(sock)
+                except OSError as e:
+                    if raw in optional or (host == "::" and e.errno in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL)):
+                        continue
+                    raise
+            if not socks:
+                raise OSError(f"Could not create server TCP listening socket *:{port}")
+        except OSError:
+            for sock in socks:
+                sock.close()
+            raise
+        return socks
+
+    async def _serve(self, sock: socket.socket) -> None:
+        srv = await self.loop.create_server(lambda: Connection(self), sock=sock)
+        self.servers.append(srv)
+        self.tcp_servers.append(srv)
+        if not self.port:
+            self.port = sock.getsockname()[1]
+            self.engine.listeners_info["port"] = self.port
+
+    def _relisten(self, changed: bool, error: str) -> None:
+        """CONFIG SET port/bind: listen on the new addresses before closing the old ones, so
+        a failure leaves the server as it was (Valkey's changeListener, with its errors)."""
+        if not changed:
+            return
+        cfg = self.engine.config
+        port = cfg["port"]
+        try:
+            socks = self._listen_sockets(cfg["bind"], port) if port else []
+        except OSError as e:
+            self.log.warning(f"Failed listening on port {port} (tcp), aborting: {e.strerror or e}")
+            raise ConfigError(error) from None
+        for srv in self.tcp_servers:
+            srv.close()
+            self.servers.remove(srv)
+        self.tcp_servers = []
+        self.port = 0
+        self.engine.listeners_info["port"] = port
+        for sock in socks:
+            self.loop.create_task(self._serve(sock))
 
     def _schedule(self, delay: float, fn: Callable[[], None]) -> Any:
         assert self.loop is not None
@@ -94,10 +145,15 @@ class NetServer:
             return
         now = time.time()
         for client in list(self.engine.clients.values()):
-            if (client.kind == "normal" and client.blocked is None and not client.subscriptions()
+            if (client.kind == "normal" and client.blocked is None and not client.pubsub
                     and now - client.last_interaction > timeout):
                 self.log.verbose("Closing idle client")
                 client.close()
+
+    def serve_while_busy(self, protected: Client) -> None:
+        """Called from inside a script past busy-reply-threshold (see net/busy.py)."""
+        from .busy import serve_while_busy
+        serve_while_busy(self, protected)
 
     def client_gone(self, client: Client) -> None:
         self.engine.client_closed(client)

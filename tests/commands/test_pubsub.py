@@ -431,3 +431,28 @@ def test_output_buffer_shown_in_client_list_and_info(r):
     info = r.info("clients")
     assert "client_recent_max_output_buffer" in info
     assert "client_output_buffer_limit_disconnections" in r.info("stats")
+
+
+def test_publish_goes_to_the_replication_stream(pykey_factory):
+    """Valkey forces PUBLISH and SPUBLISH into the replication stream (the replica's own
+    subscribers get the messages), even though they change no key."""
+    srv = pykey_factory()
+    replica = Raw(srv.port)
+    assert replica.call("REPLCONF", "capa", "psync2") == b"OK"
+    replica.send("PSYNC", "?", "-1")
+    head = replica.read_bytes(11)
+    assert head == b"+FULLRESYNC"
+    line = b""
+    while not line.endswith(b"\r\n"):
+        line += replica.read_bytes(1)
+    size = b""
+    while not size.endswith(b"\r\n"):
+        size += replica.read_bytes(1)
+    replica.read_bytes(int(size[1:-2]))           # the RDB payload
+    pub = redis.Redis(port=srv.port)
+    assert pub.publish("ch", "hi") == 0
+    assert pub.execute_command("SPUBLISH", "sh", "yo") == 0
+    replica.expect(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\nhi\r\n"
+                   b"*3\r\n$8\r\nSPUBLISH\r\n$2\r\nsh\r\n$2\r\nyo\r\n")
+    replica.close()
+    pub.close()
