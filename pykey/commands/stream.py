@@ -30,6 +30,7 @@ from ..datatypes.stream import (
 from ..engine.blocking import MISS, block, deny_blocking
 from ..engine.client import Client
 from ..engine.registry import KeySpec, command, container
+from ..persistence import streams as _rdb_codec  # noqa: F401  (teaches RDB/DUMP/RESTORE about streams)
 from ..protocol.encoder import encode
 from ..protocol.replies import NULL_ARRAY, OK, Raw, Simple
 from .util import parse_int

@@ -661,6 +661,31 @@ class StreamType:
                         for c in g.consumers.values())
         return size
 
+    # ------------------------------------------------------------------ AOF rewrite
+    def rewrite_commands(self, key: bytes) -> Iterator[list[bytes]]:
+        """The commands that rebuild this stream (aof.c's rewriteStreamObject): XADD per
+        entry (or ``XADD key MAXLEN 0 0-1 x y`` for an empty stream), XSETID with the
+        counters, then per group XGROUP CREATE ... ENTRIESREAD, and per consumer either
+        XCLAIM ... FORCE for each pending entry or XGROUP CREATECONSUMER."""
+        if self.length:
+            for eid, item in self.range():
+                yield [b"XADD", key, format_id(eid), *item]
+        else:
+            yield [b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]
+        yield [b"XSETID", key, format_id(self.last_id), b"ENTRIESADDED", b"%d" % self.entries_added,
+               b"MAXDELETEDID", format_id(self.max_deleted_id)]
+        for name in self.group_names():
+            g = self.groups[name]          # type: ignore[index]
+            yield [b"XGROUP", b"CREATE", key, name, format_id(g.last_id), b"ENTRIESREAD", b"%d" % g.entries_read]
+            for cname in g.consumer_names():
+                cons = g.consumers[cname]
+                if not cons.pel:
+                    yield [b"XGROUP", b"CREATECONSUMER", key, name, cname]
+                    continue
+                for eid, nack in cons.pel.items():
+                    yield [b"XCLAIM", key, name, cname, b"0", format_id(eid), b"TIME", b"%d" % nack.delivery_time,
+                           b"RETRYCOUNT", b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"]
+
     # ------------------------------------------------------------------ listpack form
     @staticmethod
     def node_elements(node: _Node) -> list[bytes | int]:
