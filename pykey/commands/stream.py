@@ -11,7 +11,7 @@ as Valkey re-processes them; XREADGROUP also wakes when its key is deleted or ch
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .. import errors
@@ -36,11 +36,7 @@ from ..protocol.replies import NULL_ARRAY, OK, Raw, Simple
 from .util import parse_int
 
 _LLONG_MAX = 2**63 - 1
-_LONG_MAX = 2**63 - 1
-
-
-def _spec(flags: str, pos: int) -> KeySpec:
-    return KeySpec(tuple(flags.split()), ("index", pos), ("range", 0, 1, 0))
+_LONG_MAX = 2**63 - 1          # C long on 64-bit: XAUTOCLAIM's COUNT bound
 
 
 def _get(c: Client, key: bytes) -> StreamType | None:
@@ -102,11 +98,6 @@ def _propagating(c: Client) -> bool:
 
 def _emit(c: Client, argv: list[bytes]) -> None:
     c.server.propagate(c.db.id, argv)
-
-
-def _node_limits(c: Client) -> tuple[int, int]:
-    cfg = c.server.config
-    return cfg["stream-node-max-bytes"], cfg["stream-node-max-entries"]
 
 
 # ---------------------------------------------------------------------- XADD / XTRIM
@@ -1320,5 +1311,3 @@ def _first_items(pel: Any, count: int) -> Iterator[tuple[int, NACK]]:
 def xinfo_help(c: Client) -> list[Simple]:
     return _help("XINFO", _XINFO_HELP)
 
-
-__all__: list[Callable] = []
