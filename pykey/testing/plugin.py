@@ -14,8 +14,10 @@ from .embedded import EmbeddedServer
 
 
 @pytest.fixture(scope="session")
-def pykey_server() -> Iterator[EmbeddedServer]:
-    with EmbeddedServer("--enable-debug-command", "yes") as srv:
+def pykey_server(tmp_path_factory: Any) -> Iterator[EmbeddedServer]:
+    # SAVE, DEBUG RELOAD and FLUSHALL with save points write dump.rdb: keep it out of the cwd
+    workdir = str(tmp_path_factory.mktemp("pykey-server"))
+    with EmbeddedServer("--enable-debug-command", "yes", "--dir", workdir) as srv:
         yield srv
 
 

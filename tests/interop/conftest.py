@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -69,9 +70,11 @@ def redis_port() -> Iterator[int]:
     if not os.path.exists(REDIS_SERVER):
         pytest.skip("redis-server not installed")
     port = free_port()
+    # its own directory: a dump.rdb left in the working directory must not be loaded
+    workdir = tempfile.mkdtemp(prefix="redis-interop-")
     proc = subprocess.Popen(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--daemonize", "no", "--enable-debug-command", "yes"],
+         "--appendonly", "no", "--daemonize", "no", "--enable-debug-command", "yes", "--dir", workdir],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
