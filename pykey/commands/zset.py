@@ -183,8 +183,8 @@ def _reply_pairs(c: Client, pairs: list[tuple[bytes, float]], withscores: bool) 
     """Members, or members with scores: flat in RESP2, [member, score] pairs in RESP3."""
     if not withscores:
         return [m for m, _ in pairs]
-    if c.resp == 2:
-        return [x for pair in pairs for x in pair]
+    if c.resp == 2:     # bulk strings: format here, the encoder's bytes path is the fast one
+        return [x for m, s in pairs for x in (m, d2string(s))]
     return [[m, s] for m, s in pairs]
 
 
@@ -219,8 +219,40 @@ def _store(c: Client, dst: bytes, result: ZSet, event: str) -> int:
 _ZADD_FLAGS = {b"nx", b"xx", b"ch", b"incr", b"gt", b"lt"}
 
 
+def _zadd_one(c: Client, key: bytes, score_arg: bytes, member: bytes) -> int:
+    """ZADD key score member, the common form, without the option machinery."""
+    score = parse_score(score_arg)
+    db = c.db
+    z = db.get_typed(key, ZSet)
+    if z is None:
+        limits = limits_of(c.server.config)
+        z = ZSet.create(1, len(member), limits)
+        db.add(key, z)
+        z.add(member, score, limits)
+    else:
+        if z.enc == LISTPACK:         # zsetTypeMaybeConvert runs even for an update
+            z.grow_for(1, len(member), limits_of(c.server.config))
+        cur = z.score(member)
+        if cur is not None:
+            if cur == score:
+                return 0
+            z.add(member, score)
+            c.server.dirty += 1
+            db.signal_modified(key)
+            c.server.notify("z", "zadd", key, db.id)
+            return 0
+        z.add(member, score, limits_of(c.server.config))
+        db.signal_modified(key)
+    c.server.dirty += 1
+    c.server.notify("z", "zadd", key, db.id)
+    db.signal_ready(key)
+    return 1
+
+
 def _zadd(c: Client, key: bytes, args: tuple[bytes, ...], incr: bool):
     """Valkey's zaddGenericCommand (ZADD and ZINCRBY)."""
+    if not incr and len(args) == 2 and args[0].lower() not in _ZADD_FLAGS:
+        return _zadd_one(c, key, args[0], args[1])
     flags: set[bytes] = set()
     i = 0
     while i < len(args):
@@ -602,7 +634,7 @@ def _zpop(c: Client, key: bytes, args: tuple[bytes, ...], maximum: bool):
     pairs = _pop(c, key, z, 1 if count == -1 else count, maximum)
     if count != -1 and c.resp > 2:
         return [[m, s] for m, s in pairs]
-    return [x for pair in pairs for x in pair]
+    return [x for m, s in pairs for x in (m, s if c.resp > 2 else d2string(s))]
 
 
 _POP_DOC = ("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of "
@@ -780,7 +812,7 @@ def zrandmember(c: Client, key: bytes, *args: bytes):
         else:
             pairs = [z.at(random.randrange(n)) for _ in range(k)]
     elif count >= n:
-        pairs = list(z.items())
+        pairs = z.slice(0, n, True)     # Valkey's zset iterator walks from the highest member
     elif z.enc == LISTPACK:
         # distinct members in the set's own order, as Valkey's lpRandomPairsUnique
         pairs = [z.at(i) for i in sorted(random.sample(range(n), count))]

@@ -70,8 +70,9 @@ def limits_of(config: Any) -> tuple[int, int]:
 class ZSet:
     """A sorted set: ``member -> score`` plus the ordered ``(score, member)`` list.
 
-    Scores are never NaN (callers refuse NaN before it gets here). ``-0.0`` is stored as
-    given, and compares equal to ``0.0`` as in Valkey.
+    Scores are never NaN (callers refuse NaN before it gets here). ``-0.0`` compares equal to
+    ``0.0`` as in Valkey; a skiplist keeps its sign, a listpack (which stores integral scores
+    as integers) turns it into ``0``.
     """
 
     __slots__ = ("_scores", "_sl", "enc")
@@ -108,6 +109,12 @@ class ZSet:
         if self.enc == SKIPLIST and len(self._scores) <= limits[0] and \
                 max(map(len, self._scores), default=0) <= limits[1]:
             self.enc = LISTPACK
+            scores = self._scores
+            for m, s in scores.items():
+                if s == 0 and math.copysign(1.0, s) < 0:     # -0 is stored as the integer 0
+                    scores[m] = 0.0
+                    self._sl.remove((s, m))
+                    self._sl.add((0.0, m))
 
     def to_skiplist(self) -> None:
         """SORT converts a listpack zset to a skiplist before reading it, as Valkey does."""
@@ -157,10 +164,14 @@ class ZSet:
             if limits is not None and self.enc == LISTPACK and \
                     (len(scores) + 1 > limits[0] or len(member) > limits[1]):
                 self.enc = SKIPLIST
+            if score == 0 and self.enc == LISTPACK:
+                score = 0.0         # a listpack stores integral scores as integers: -0 becomes 0
             scores[member] = score
             self._sl.add((score, member))
             return True
         if old != score:            # as Valkey: -0.0 does not replace 0.0 (they are equal)
+            if score == 0 and self.enc == LISTPACK:
+                score = 0.0
             self._sl.remove((old, member))
             scores[member] = score
             self._sl.add((score, member))

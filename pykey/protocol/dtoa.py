@@ -188,15 +188,29 @@ def fpconv_dtoa(d: float) -> bytes:
     return out
 
 
+_d2s_cache: dict[float, bytes] = {}
+
+
 def d2string(d: float) -> bytes:
     """Valkey's ``d2string`` (scores, INCRBYFLOAT, RESP3 doubles): ``nan``/``inf``/``-inf``,
-    ``0``/``-0``, integers within +-2^62 as integers, everything else as ``fpconv_dtoa``."""
+    ``0``/``-0``, integers within +-2^62 as integers, everything else as ``fpconv_dtoa``.
+
+    Memoised: scores repeat, and one dict lookup is most of the cost then. Zeros (0.0 and
+    -0.0 are equal keys) and NaN are never cached."""
+    out = _d2s_cache.get(d)
+    if out is not None:
+        return out
     if d != d:
         return b"nan"
     if d == 0:
         return b"-0" if math.copysign(1.0, d) < 0 else b"0"
     if -_LL_HALF <= d <= _LL_HALF and d.is_integer():
-        return b"%d" % int(d)
-    if math.isinf(d):
-        return b"inf" if d > 0 else b"-inf"
-    return fpconv_dtoa(d)
+        out = b"%d" % int(d)
+    elif math.isinf(d):
+        out = b"inf" if d > 0 else b"-inf"
+    else:
+        out = fpconv_dtoa(d)
+    if len(_d2s_cache) >= _CACHE_MAX:
+        _d2s_cache.clear()
+    _d2s_cache[d] = out
+    return out

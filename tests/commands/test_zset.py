@@ -178,12 +178,18 @@ def test_score_text_resp2_and_resp3(raw):
     c2, c3 = raw(), raw(resp3=True)
     c2.call("ZADD", "z", "1", "one", "-0", "nz", "0.1", "tenth", "inf", "big", "1e17", "e17",
             "-169.33887", "g", "123456789.125", "p")
-    for member, text in ((b"one", b"1"), (b"nz", b"-0"), (b"tenth", b"0.1"), (b"big", b"inf"),
+    for member, text in ((b"one", b"1"), (b"nz", b"0"), (b"tenth", b"0.1"), (b"big", b"inf"),
                          (b"e17", b"100000000000000000"), (b"g", b"-169.33886999999999"),
                          (b"p", b"123456789.125")):
         assert c2.call("ZSCORE", "z", member) == b"$%d\r\n%s\r\n" % (len(text), text)
         assert c3.call("ZSCORE", "z", member) == b",%s\r\n" % text
     assert c2.call("ZINCRBY", "z", "0.2", "tenth") == b"$19\r\n0.30000000000000004\r\n"
+    # -0: the reply keeps the sign; a listpack stores it as the integer 0, a skiplist keeps it
+    assert c2.call("ZINCRBY", "y", "-0", "m") == b"$2\r\n-0\r\n"
+    assert c2.call("ZSCORE", "y", "m") == b"$1\r\n0\r\n"
+    c2.call("ZADD", "big", *[x for i in range(200) for x in ("1", f"m{i}")])
+    c2.call("ZADD", "big", "-0", "neg")
+    assert c2.call("ZSCORE", "big", "neg") == b"$2\r\n-0\r\n"
     assert c2.call("ZSCORE", "z", "missing") == b"$-1\r\n"
     assert c3.call("ZSCORE", "z", "missing") == b"_\r\n"
 

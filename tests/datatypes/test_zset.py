@@ -167,3 +167,16 @@ def test_copy_is_independent():
     assert c.encoding() == "listpack"
     c._check()
     z._check()
+
+
+def test_listpack_turns_negative_zero_into_zero():
+    """A listpack stores integral scores as integers, so -0 reads back as 0; a skiplist keeps it."""
+    limits = (4, 64)
+    lp = ZSet.create(1, 1, limits)
+    lp.add(b"a", -0.0, limits)
+    assert math.copysign(1, lp.score(b"a")) == 1
+    sk = ZSet([(b"a", -0.0)])
+    assert math.copysign(1, sk.score(b"a")) == -1
+    sk.shrink_if_small(limits)
+    assert sk.encoding() == "listpack" and math.copysign(1, sk.score(b"a")) == 1
+    sk._check()
