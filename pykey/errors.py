@@ -293,8 +293,10 @@ PAUSE_TIMEOUT_NOT_INTEGER = err("timeout is not an integer or out of range")
 
 
 def execabort_because(error: CommandError) -> CommandError:
-    """A rejected EXEC (execCommandAbort): the transaction is gone, the reason is kept."""
-    return CommandError("EXECABORT Transaction discarded because of: " + error.message)
+    """A rejected EXEC (execCommandAbort): the transaction is gone, the reason is kept, as
+    Valkey formats it (its own rejections carry no ``ERR`` code: "wrong number of ...")."""
+    reason = error.message[4:] if error.message.startswith("ERR ") else error.message
+    return CommandError("EXECABORT Transaction discarded because of: " + reason)
 
 
 # persistence and replication (commands/persistence.py, commands/replication.py)

@@ -177,10 +177,7 @@ def test_swapdb(r, pykey_server):
 def test_swapdb_invalidates_watch(r, pykey_server):
     r.set("w", "1")
     p = r.pipeline()
-    try:
-        p.watch("w")
-    except redis.ResponseError:
-        pytest.skip("WATCH not available yet")
+    p.watch("w")
     other = redis.Redis(port=pykey_server.port)
     other.swapdb(0, 1)
     p.multi()

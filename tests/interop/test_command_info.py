@@ -31,6 +31,11 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], tuple[object, object]] = {
     # ZRANK/ZREVRANK gained WITHSCORE in 7.2.
     ("zrank", "arity"): (3, -3),
     ("zrevrank", "arity"): (3, -3),
+    # Valkey 8 refuses MULTI and WATCH inside MULTI through the no_multi flag.
+    ("multi", "flags"): (["allow_busy", "fast", "loading", "noscript", "stale"],
+                         ["allow_busy", "fast", "loading", "no_multi", "noscript", "stale"]),
+    ("watch", "flags"): (["allow_busy", "fast", "loading", "noscript", "stale"],
+                         ["allow_busy", "fast", "loading", "no_multi", "noscript", "stale"]),
 }
 
 VALKEY_JSON = "/tmp/valkey/src/commands"
