@@ -15,7 +15,7 @@ from ..datatypes.zset import ZSet
 from ..engine.client import Client
 from ..engine.registry import KeySpec, command
 from .util import parse_int
-from .zset import _strtod
+from .zset import strtod
 
 _SORT_DOC = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
              "returned elements. When the elements are not sorted, complexity is O(N).")
@@ -88,7 +88,7 @@ def _score_of(text: bytes) -> tuple[float, bool]:
     nul = text.find(b"\0")
     if nul >= 0:
         text = text[:nul]
-    v, used, erange = _strtod(text)
+    v, used, erange = strtod(text)
     bad = used != len(text) or erange or math.isnan(v)
     return (0.0 if math.isnan(v) else v), bad
 

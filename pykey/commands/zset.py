@@ -36,7 +36,7 @@ _SPECIAL = re.compile(rb"([+-]?)(?:(inf(?:inity)?)|nan(?:\([0-9A-Za-z_]*\))?)", 
 _DBL_MIN = 2.2250738585072014e-308
 
 
-def _strtod(s: bytes) -> tuple[float, int, bool]:
+def strtod(s: bytes) -> tuple[float, int, bool]:
     """C's strtod on ``s`` up to its first NUL: (value, bytes consumed, ERANGE set).
 
     Consumed is 0 when no number was found (leading whitespace is not counted then)."""
@@ -87,7 +87,7 @@ def parse_score(arg: bytes, error: errors.CommandError = errors.NOT_FLOAT) -> fl
             return v
     if not arg or arg[0] in _WS:
         raise error
-    v, used, erange = _strtod(arg)
+    v, used, erange = strtod(arg)
     if used != len(arg) or v != v or (erange and (math.isinf(v) or v == 0)):
         raise error
     return v
@@ -101,7 +101,7 @@ def _score_bound(arg: bytes) -> tuple[float, bool]:
     nul = s.find(b"\0")
     if nul >= 0:
         s = s[:nul]
-    v, used, _ = _strtod(s)
+    v, used, _ = strtod(s)
     if used != len(s) or v != v:
         raise errors.MINMAX_NOT_FLOAT
     return v, exclusive
@@ -839,7 +839,7 @@ def _aggregate(target: float, value: float, how: bytes) -> float:
 def _source_items(src: ZSet | SetType) -> Iterable[tuple[bytes, float]]:
     if src.__class__ is ZSet:
         return src.items()
-    return ((m, 1.0) for m in (src.ordered() if hasattr(src, "ordered") else src))
+    return ((m, 1.0) for m in src.ordered())       # a plain set: every member scores 1
 
 
 def _source_score(src: ZSet | SetType, member: bytes) -> float | None:
