@@ -32,8 +32,13 @@ if TYPE_CHECKING:
 
 WAIT_BGSAVE_START = "wait_bgsave_start"     # a non-replication child runs: wait for the next
 WAIT_BGSAVE_END = "wait_bgsave_end"         # our snapshot is being written
+SEND_BULK = "send_bulk"                     # the snapshot is on its way
 ONLINE = "online"
-_STATE_NAMES = {WAIT_BGSAVE_START: "wait_bgsave", WAIT_BGSAVE_END: "wait_bgsave", ONLINE: "online"}
+_STATE_NAMES = {WAIT_BGSAVE_START: "wait_bgsave", WAIT_BGSAVE_END: "wait_bgsave", SEND_BULK: "send_bulk",
+                ONLINE: "online"}
+# The snapshot goes out in chunks while the replica's socket buffer stays under this, so
+# that it never counts against client-output-buffer-limit (Valkey sends it from the file).
+BULK_CHUNK = 4 << 20
 
 
 def new_replid() -> str:
@@ -49,7 +54,7 @@ class ReplicaLink:
     """What the primary knows about one replica connection."""
 
     __slots__ = ("client", "state", "pending", "psync_offset", "listening_port", "ack_offset", "ack_time",
-                 "pre_psync", "capa_eof", "capa_psync2", "announced_ip")
+                 "pre_psync", "capa_eof", "capa_psync2", "announced_ip", "bulk", "bulk_pos")
 
     def __init__(self, client: Client, pre_psync: bool) -> None:
         self.client = client
@@ -64,6 +69,8 @@ class ReplicaLink:
         self.ack_offset = 0
         self.ack_time = time.time()
         self.pre_psync = pre_psync
+        self.bulk = b""
+        self.bulk_pos = 0
 
     def ip(self) -> str:
         if self.announced_ip:
@@ -119,7 +126,7 @@ class Primary:
             if state == ONLINE:
                 link.client.send(data)
                 self.stat_repl_output_bytes += len(data)
-            elif state == WAIT_BGSAVE_END:
+            elif state == WAIT_BGSAVE_END or state == SEND_BULK:
                 link.pending.append(data)
 
     def save_info(self) -> rdb.ReplInfo:
@@ -256,18 +263,34 @@ class Primary:
                 link.client.close()
             return
         log.notice(f"Background RDB transfer terminated with success ({len(data)} bytes)")
-        now = time.time()
         for link in links:
-            client = link.client
-            client.send(b"$%d\r\n" % len(data))
-            client.send(data)
-            for chunk in link.pending:
-                client.send(chunk)
-            self.stat_repl_output_bytes += len(data) + sum(map(len, link.pending))
-            link.pending = []
-            link.state = ONLINE
-            link.ack_time = now
-            log.notice(f"Synchronization with replica {link.ip()}:{link.listening_port} succeeded")
+            link.client.send(b"$%d\r\n" % len(data))
+            link.state = SEND_BULK
+            link.bulk = data
+            link.bulk_pos = 0
+            self._send_bulk(link)
+
+    def _send_bulk(self, link: ReplicaLink) -> None:
+        """Hand the snapshot to the replica's socket a chunk at a time, then what it missed
+        meanwhile; the replica is online after that (sendBulkToReplica)."""
+        client = link.client
+        size = client.obuf_size
+        data = link.bulk
+        while link.bulk_pos < len(data):
+            if size is not None and size() >= BULK_CHUNK:
+                return                                     # cron goes on once it drained
+            chunk = data[link.bulk_pos:link.bulk_pos + BULK_CHUNK]
+            link.bulk_pos += len(chunk)
+            client.send(chunk)
+            self.stat_repl_output_bytes += len(chunk)
+        for chunk in link.pending:
+            client.send(chunk)
+            self.stat_repl_output_bytes += len(chunk)
+        link.pending = []
+        link.bulk = b""
+        link.state = ONLINE
+        link.ack_time = time.time()
+        log.notice(f"Synchronization with replica {link.ip()}:{link.listening_port} succeeded")
 
     # ------------------------------------------------------------ REPLCONF
     def ack(self, client: Client, offset: int) -> None:
@@ -291,6 +314,9 @@ class Primary:
             self._snapshot_done(True, path)
         self._inline_done = []
         replicas = self.replicas
+        for link in list(replicas.values()):
+            if link.state == SEND_BULK:
+                self._send_bulk(link)
         if any(x.state == WAIT_BGSAVE_START for x in replicas.values()) and \
                 not self.server.snapshots.child_active():
             waiting = [x for x in replicas.values() if x.state == WAIT_BGSAVE_START]
@@ -308,7 +334,7 @@ class Primary:
             if self._loops % max(config["repl-ping-replica-period"], 1) == 0:
                 self.feed(-1, [b"PING"])
             for link in list(replicas.values()):
-                if link.state != ONLINE:
+                if link.state == WAIT_BGSAVE_START or link.state == WAIT_BGSAVE_END:
                     link.client.send(b"\n")
                 elif not link.pre_psync and now - link.ack_time > config["repl-timeout"]:
                     log.warning(f"Disconnecting timedout replica: {link.ip()}:{link.listening_port}")

@@ -203,3 +203,17 @@ def test_replicas_attach_to_a_running_snapshot(srv, rc):
             rep.close()
     finally:
         rc.config_set("rdb-key-save-delay", 0)
+
+
+def test_a_snapshot_larger_than_a_chunk_arrives_whole_before_the_stream(srv, rc):
+    import os
+    big = os.urandom(9 << 20)                         # incompressible: more than two 4 MB chunks
+    rc.set("big", big)
+    rep = Replica(srv.port)
+    rep.send("SYNC")
+    image = rep.payload()
+    rc.set("after", "1")
+    assert _parse(image).dbs[0][0][b"big"] == big
+    assert rep.command() == [b"SELECT", b"0"]
+    assert rep.command() == [b"SET", b"after", b"1"]
+    rep.close()
