@@ -76,7 +76,7 @@ def pfcount(c: Client, *keys: bytes) -> int:
             if value is None:
                 continue
             try:
-                regs = hll.registers(_hll_value(value))
+                regs = hll.cached_registers(_hll_value(value)).raw
             except hll.CorruptHLL:
                 raise errors.HLL_CORRUPT from None
             merged = regs if merged is None else hll.raw_max(merged, regs)
@@ -92,7 +92,7 @@ def pfcount(c: Client, *keys: bytes) -> int:
     if card is not None:
         return card
     try:
-        card = hll.estimate(hll.histogram(buf))
+        card = hll.estimate(hll.cached_registers(buf).hist)
     except hll.CorruptHLL:
         raise errors.HLL_CORRUPT from None
     hll.store_card(buf, card)
@@ -121,7 +121,7 @@ def pfmerge(c: Client, dest: bytes, *sources: bytes):
         if value[4] == hll.DENSE:
             use_dense = True
         try:
-            regs = hll.registers(value)
+            regs = hll.cached_registers(value).raw
         except hll.CorruptHLL:
             raise errors.HLL_CORRUPT from None
         merged = regs if merged is None else hll.raw_max(merged, regs)
@@ -162,7 +162,7 @@ def pfdebug(c: Client, sub: bytes, key: bytes):
             c.server.dirty += 1            # force propagation of the encoding change
         if name == b"todense":
             return 1 if converted else 0
-        return list(hll.registers(value))
+        return list(hll.cached_registers(value).raw)
     if name == b"decode":
         if value[4] != hll.SPARSE:
             raise errors.PFDEBUG_NOT_SPARSE
