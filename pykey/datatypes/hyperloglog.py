@@ -762,7 +762,7 @@ def _cached(buf: bytes | bytearray) -> _Registers | None:
         return None
     if entry.valid_for(buf):
         return entry
-    del _CACHE[id(buf)]
+    _CACHE.pop(id(buf), None)
     return None
 
 
@@ -773,8 +773,11 @@ def cached_registers(value: bytes | bytearray) -> _Registers:
     if entry is None:
         entry = _Registers(value, registers(value))
         if value.__class__ is bytearray:         # only buffers that can change get tracked
-            if len(_CACHE) >= _CACHE_MAX:
-                del _CACHE[next(iter(_CACHE))]
+            while len(_CACHE) >= _CACHE_MAX:   # oldest first; several embedded servers may share it
+                try:
+                    _CACHE.pop(next(iter(_CACHE)), None)
+                except (StopIteration, RuntimeError):
+                    break
             _CACHE[id(value)] = entry
     return entry
 
