@@ -334,15 +334,18 @@ def _parse(data: bytes | memoryview, server: Server, now_ms: int | None, keep_ex
             if t == OPCODE_FUNCTION2:
                 res.functions.append(r.string())
                 continue
-            if not is_object_type(t):
-                raise RdbError(f"Unknown RDB encoding type {t}")
             key = r.string()
-            try:
-                value = read_value(r, t, config)
-            except values.EmptyKey:
-                res.empty_keys_skipped += 1
-                expire = idle = freq = -1
-                continue
+            if t == 0:                                    # strings: most keys, read inline
+                value = r.string()
+            else:
+                if not is_object_type(t):
+                    raise RdbError(f"Unknown RDB encoding type {t}")
+                try:
+                    value = read_value(r, t, config)
+                except values.EmptyKey:
+                    res.empty_keys_skipped += 1
+                    expire = idle = freq = -1
+                    continue
             if expire != -1 and expire < now_ms and not keep_expired:
                 res.keys_expired += 1
             else:
