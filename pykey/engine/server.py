@@ -21,6 +21,7 @@ from ..keyspace.scan import Cursors
 from ..protocol.replies import QUEUED
 from . import monitor, multi, registry
 from .client import Client
+from .memory import used_memory
 
 BLOCKED = object()          # a command parked its client; the reply comes later
 _perf_ns = time.perf_counter_ns
@@ -121,6 +122,8 @@ class Server:
         self.cron_loops = 0
         self.config.watch("databases", self._resize_dbs)
         self.config.watch("maxmemory-policy", self._policy_changed)
+        self.maxmemory = self.config["maxmemory"]           # read by execute's OOM check
+        self.config.watch("maxmemory", lambda old, new: setattr(self, "maxmemory", new))
         self.slowlog_threshold = self.config["slowlog-log-slower-than"]
         self.config.watch("slowlog-log-slower-than", lambda old, new: setattr(self, "slowlog_threshold", new))
         self._policy_changed(None, self.config["maxmemory-policy"])
@@ -232,6 +235,16 @@ class Server:
         if wrap:
             self.propagate(-1, [b"EXEC"])
 
+    def _oom_denied(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> bool:
+        """processCommand's maxmemory check: over the limit, a deny-oom command (or an EXEC
+        that queued one) is refused. No eviction policy frees memory first (none is
+        implemented): whatever the policy, that is Valkey's outcome when nothing can be evicted."""
+        flags = self.command_flags(client, cmd, argv)
+        if "denyoom" not in flags:
+            if cmd.name != "exec" or not client.multi or "denyoom" not in multi.queued_flags(client, self):
+                return False
+        return used_memory() > self.maxmemory
+
     def command_flags(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> frozenset:
         """The flags this call of ``cmd`` has (a script's shebang can change them)."""
         resolver = self.flag_resolvers.get(cmd.name)
@@ -266,6 +279,8 @@ class Server:
             return self._reject(client, cmd, errors.NOAUTH)
         if client.multi is not None and "no_multi" in cmd.flags:
             return self._reject(client, cmd, errors.NOT_ALLOWED_IN_MULTI)
+        if self.maxmemory and self.executing is None and self._oom_denied(client, cmd, argv):
+            return self._reject(client, cmd, errors.OOM)
         if client.pubsub:
             if client.resp == 2 and cmd.name not in _PUBSUB_CONTEXT:
                 return self._reject(client, cmd, errors.pubsub_context(cmd.name))

@@ -617,3 +617,51 @@ def test_exec_replies_equal_running_the_commands_one_by_one(c, script):
     for cmd in script:
         assert raw(c, *cmd) == b"QUEUED"
     assert [norm(x) for x in raw(c, "EXEC")] == expected
+
+
+# ------------------------------------------------------------------ maxmemory
+@pytest.fixture
+def oom(c, other):
+    """maxmemory 1: every deny-oom command is over the limit (set from another connection)."""
+    def on(flag: bool) -> None:
+        other.config_set("maxmemory", 1 if flag else 0)
+    yield on
+    other.config_set("maxmemory", 0)
+
+
+def test_oom_while_queueing_aborts_exec(c, oom):
+    raw(c, "MULTI")
+    raw(c, "SET", "foo1", "bar1")
+    oom(True)
+    assert err(raw(c, "LPUSH", "l", "v")) == "command not allowed when used memory > 'maxmemory'."
+    oom(False)
+    raw(c, "SET", "foo2", "bar2")
+    assert err(raw(c, "EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+    assert c.exists("foo1", "foo2") == 0
+
+
+def test_discard_works_under_oom(c, oom):
+    oom(True)
+    raw(c, "MULTI")
+    assert isinstance(raw(c, "SET", "x", "1"), redis.ResponseError)
+    assert raw(c, "DISCARD") == b"OK"
+    assert raw(c, "PING") == b"PONG"
+
+
+def test_exec_under_oom_depends_on_what_was_queued(c, oom):
+    c.set("x", "value")
+    raw(c, "MULTI")
+    raw(c, "GET", "x")
+    raw(c, "PING")
+    oom(True)
+    assert raw(c, "EXEC") == [b"value", b"PONG"]          # read-only: allowed
+    oom(False)
+    raw(c, "MULTI")
+    raw(c, "SET", "x", "1")
+    raw(c, "GET", "x")
+    oom(True)
+    assert err(raw(c, "EXEC")) == ("EXECABORT Transaction discarded because of: "
+                                   "OOM command not allowed when used memory > 'maxmemory'.")
+    oom(False)
+    assert c.get("x") == b"value"
+    assert err(raw(c, "EXEC")) == "EXEC without MULTI"
