@@ -8,6 +8,7 @@ only dispatches and writes the help text.
 from __future__ import annotations
 
 import hashlib
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,71 +84,60 @@ def _xor(digest: bytearray, data: bytes) -> None:
         digest[i] ^= h[i]
 
 
-def _elem(x: Any) -> bytes:
-    if isinstance(x, (bytes, bytearray)):
-        return bytes(x)
-    if isinstance(x, float):         # zset scores: Valkey digests them as fpconv_dtoa prints them
-        return fpconv_dtoa(x)
-    return str(x).encode()
+_TYPE_CODES = {"string": 0, "list": 1, "set": 2, "zset": 3, "hash": 4, "stream": 6}
 
 
-def value_digest(value: Any) -> bytearray:
-    """The digest of one value: ordered types mix, unordered ones xor. A type can give its
-    own sequence of items with ``digest_items()``."""
-    d = bytearray(20)
-    if isinstance(value, (bytes, bytearray)):
-        _mix(d, bytes(value))
-        return d
-    items = value.digest_items() if hasattr(value, "digest_items") else None
-    if items is None:
-        if isinstance(value, dict) or hasattr(value, "items"):
-            for k, v in value.items():
-                e = bytearray(20)
-                _mix(e, _elem(k))
-                _mix(e, _elem(v))
-                _xor(d, bytes(e))
-            return d
-        if isinstance(value, (set, frozenset)):
-            for x in value:
-                _xor(d, _elem(x))
-            return d
-        items = value
-    try:
-        for x in items:
-            _mix(d, _elem(x))
-    except TypeError:
-        _mix(d, repr(value).encode())
-    return d
+def object_digest(db: Any, key: bytes, value: Any, digest: bytearray) -> None:
+    """Valkey's xorObjectDigest: the type, then the elements (mixed where order matters,
+    xored where it does not), then a mark if the key has a TTL; same bytes as Valkey's."""
+    kind = type_name(value)
+    _mix(digest, struct.pack(">I", _TYPE_CODES[kind]))
+    if kind == "string":
+        _mix(digest, bytes(value))
+    elif kind == "list":
+        for element in value:
+            _mix(digest, element)
+    elif kind == "set":
+        for member in value:
+            _xor(digest, member)
+    elif kind == "zset":
+        for member, score in value.items():
+            e = bytearray(20)
+            _mix(e, member)
+            _mix(e, fpconv_dtoa(score))
+            _xor(digest, bytes(e))
+    elif kind == "hash":
+        for field, v in value.items():
+            e = bytearray(20)
+            _mix(e, field)
+            _mix(e, v)
+            _xor(digest, bytes(e))
+    else:
+        for item in value.digest_items():
+            _mix(digest, item)
+    if key in db.expires:
+        _xor(digest, b"!!expire!!")
 
 
 def db_digest(server: Any) -> bytes:
-    """DEBUG DIGEST: zero for an empty dataset, else an order-independent mix of every key."""
+    """Valkey's computeDatasetDigest: zero for an empty dataset, else per database its
+    number mixed in, and every key's digest xored (so key order does not matter)."""
     final = bytearray(20)
     for db in server.dbs:
         if not db.data:
             continue
-        _mix(final, str(db.id).encode())
+        _mix(final, struct.pack(">I", db.id))
         for key, value in list(db.data.items()):
-            if db.is_expired(key):
-                continue
             d = bytearray(20)
             _mix(d, key)
-            _mix(d, type_name(value).encode())
-            dv = value_digest(value)
-            for i in range(20):
-                d[i] ^= dv[i]
-            exp = db.expires.get(key)
-            if exp is not None:
-                _mix(d, b"!!expire!!")
-                _mix(d, str(exp).encode())
-            for i in range(20):
-                final[i] ^= d[i]
+            object_digest(db, key, value, d)
+            _xor(final, bytes(d))
     return bytes(final)
 
 
 @debug_subcommand("digest", help=("DIGEST", "    Output a hex signature representing the current DB content."))
 def debug_digest(c: Client):
-    return db_digest(c.server).hex().encode()
+    return Simple(db_digest(c.server).hex())
 
 
 @debug_subcommand("digest-value", args=(0, None), help=(
@@ -155,8 +145,11 @@ def debug_digest(c: Client):
 def debug_digest_value(c: Client, *keys: bytes):
     out = []
     for key in keys:
-        value = c.db.lookup(key)
-        out.append((value_digest(value) if value is not None else bytearray(20)).hex().encode())
+        d = bytearray(20)
+        value = c.db.data.get(key)          # logically expired keys too, as Valkey
+        if value is not None:
+            object_digest(c.db, key, value, d)
+        out.append(Simple(d.hex()))
     return out
 
 
