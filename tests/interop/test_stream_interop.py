@@ -210,6 +210,7 @@ def test_node_layout_and_approximate_trims_agree(pair):
         both(pair, "XINFO", "STREAM", "s")
         both(pair, "XRANGE", "s", "-", "+")
         both(pair, "XREVRANGE", "s", "+", "(800", "COUNT", "7")
+        both(pair, "DEBUG", "DIGEST-VALUE", "s")
 
 
 def test_consumer_group_walkthrough_agrees(pair):
