@@ -333,6 +333,8 @@ PARAMS: list[Param] = [
     _i("busy-reply-threshold", 5000, 0, LONG_MAX, alias="lua-time-limit"),
     _b("replica-read-only", True, alias="slave-read-only"),
     _b("replica-serve-stale-data", True, alias="slave-serve-stale-data"),
+    _i("min-replicas-to-write", 0, 0, INT_MAX, alias="min-slaves-to-write"),
+    _i("min-replicas-max-lag", 10, 0, INT_MAX, alias="min-slaves-max-lag"),
     _b("cluster-enabled", False, immutable=True),
     _s("replicaof", None, immutable=True, alias="slaveof"),
     Param("maxmemory-clients", "special", 0, parse=_mem_or_percent, fmt=_mem_or_percent_fmt),

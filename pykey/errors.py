@@ -314,3 +314,59 @@ SHUTDOWN_FAILED = err("Errors trying to SHUTDOWN. Check logs.")
 
 def replconf_unknown_option(opt: bytes) -> CommandError:
     return err(f"Unrecognized REPLCONF option: {text(opt)}")
+
+
+# scripting and functions (commands/scripting.py, commands/functions.py, pykey/scripting)
+NOSCRIPT = CommandError("NOSCRIPT No matching script. Please use EVAL.")
+NOTBUSY = CommandError("NOTBUSY No scripts in execution right now.")
+BUSY_EVAL = CommandError("BUSY Valkey is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+BUSY_FUNCTION = CommandError("BUSY Valkey is busy running a script. You can only call FUNCTION KILL or "
+                             "SHUTDOWN NOSAVE.")
+UNKILLABLE_WRITES = CommandError("UNKILLABLE Sorry the script already executed write commands against the "
+                                 "dataset. You can either wait the script termination or kill the server in a "
+                                 "hard way using the SHUTDOWN NOSAVE command.")
+UNKILLABLE_PRIMARY = CommandError("UNKILLABLE The busy script was sent by a master instance in the context of "
+                                  "replication and cannot be killed.")
+NOREPLICAS = CommandError("NOREPLICAS Not enough good replicas to write.")
+MASTERDOWN = CommandError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+NUMKEYS_GREATER = err("Number of keys can't be greater than number of args")
+NUMKEYS_NEGATIVE = err("Number of keys can't be negative")
+SCRIPT_FLUSH_MODE = err("SCRIPT FLUSH only support SYNC|ASYNC option")
+SCRIPT_MASTERDOWN = CommandError("MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' "
+                                 "and 'allow-stale' flag is not set on the script.")
+SCRIPT_READONLY_REPLICA = CommandError("READONLY Can not run script with write flag on readonly replica")
+SCRIPT_OOM = CommandError("OOM allow-oom flag is not set on the script, can not run it when used memory > "
+                          "'maxmemory'")
+SCRIPT_NO_CLUSTER = "Can not run script on cluster, 'no-cluster' flag is set."
+SCRIPT_WRITE_FLAG_RO = "Can not execute a script with write flag using *_ro command."
+# what server.call raises (Lua error tables; the ERR prefix is added there)
+SCRIPT_CALL_OUTSIDE = "ERR server.call can only be used while a script runs"
+SCRIPT_NO_ARGS = "Please specify at least one argument for this call"
+SCRIPT_BAD_ARGS = "Command arguments must be strings or integers"
+SCRIPT_WRONG_ARITY = "Wrong number of args calling command from script"
+SCRIPT_UNKNOWN_COMMAND = "Unknown command called from script"
+SCRIPT_NOSCRIPT_COMMAND = "This Redis command is not allowed from script"
+SCRIPT_STALE_COMMAND = "Can not execute the command on a stale replica"
+SCRIPT_WRITE_IN_READONLY = "Write commands are not allowed from read-only scripts."
+FUNCTION_NOT_FOUND = err("Function not found")
+FUNCTION_BAD_NUMKEYS = err("Bad number of keys provided")
+FUNCTION_FLUSH_MODE = err("FUNCTION FLUSH only supports SYNC|ASYNC option")
+FUNCTION_CODE_MISSING = err("Function code is missing")
+LIBRARY_NOT_FOUND = err("Library not found")
+LIBRARY_NAME_MISSING_ARG = err("library name argument was not given")
+RESTORE_POLICY = err("Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+RESTORE_PAYLOAD = err("DUMP payload version or checksum are wrong")
+LIBRARY_NAME_FORMAT = ("Library names can only contain letters, numbers, or underscores(_) and must be at "
+                       "least one character long")
+
+
+def script_shebang_error(text: str) -> CommandError:
+    return err(text)
+
+
+def function_load_option(opt: bytes) -> CommandError:
+    return err(f"Unknown option given: {text(opt)}")
+
+
+def function_list_argument(arg: bytes) -> CommandError:
+    return err(f"Unknown argument {text(arg)}")

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from .. import REDIS_VERSION, errors
+from .. import REDIS_VERSION, errors, scripting
 from ..config import ConfigError
 from ..datatypes.glob import compile_glob
 from ..engine import registry
@@ -371,12 +371,9 @@ def _sec_memory(c: Client) -> str:
         ("used_memory_startup", 0), ("used_memory_dataset", used), ("used_memory_dataset_perc", "100.00%"),
         ("allocator_allocated", used), ("allocator_active", rss), ("allocator_resident", rss),
         ("allocator_muzzy", 0), ("total_system_memory", total),
-        ("total_system_memory_human", bytes_to_human(total)), ("used_memory_lua", 31744),
-        ("used_memory_vm_eval", 31744), ("used_memory_lua_human", "31.00K"),
-        ("used_memory_scripts_eval", 0), ("number_of_cached_scripts", 0), ("number_of_functions", 0),
-        ("number_of_libraries", 0), ("used_memory_vm_functions", 32768), ("used_memory_vm_total", 64512),
-        ("used_memory_vm_total_human", "63.00K"), ("used_memory_functions", 0), ("used_memory_scripts", 0),
-        ("used_memory_scripts_human", "0B"), ("maxmemory", maxmem), ("maxmemory_human", bytes_to_human(maxmem)),
+        ("total_system_memory_human", bytes_to_human(total)),
+        *scripting.get(s).memory_fields(),
+        ("maxmemory", maxmem), ("maxmemory_human", bytes_to_human(maxmem)),
         ("maxmemory_policy", s.config["maxmemory-policy"]), ("allocator_frag_ratio", "1.00"),
         ("allocator_frag_bytes", 0), ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
         ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0), ("mem_fragmentation_ratio", "1.00"),
@@ -431,7 +428,7 @@ def _sec_stats(c: Client) -> str:
         ("expired_stale_perc", f"{s.stat_expired_stale_perc * 100:.2f}"),
         ("expired_time_cap_reached_count", s.stat_expired_time_cap_reached_count),
         ("expire_cycle_cpu_milliseconds", 0), ("evicted_keys", s.stat_evictedkeys), ("evicted_clients", 0),
-        ("evicted_scripts", 0), ("total_eviction_exceeded_time", 0), ("current_eviction_exceeded_time", 0),
+        ("evicted_scripts", getattr(s, "stat_evictedscripts", 0)), ("total_eviction_exceeded_time", 0), ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", s.stat_keyspace_hits), ("keyspace_misses", s.stat_keyspace_misses),
         ("pubsub_channels", len(s.pubsub.channels)), ("pubsub_patterns", len(s.pubsub.patterns)),
         ("pubsubshard_channels", len(s.pubsub.shard_channels)), ("latest_fork_usec", s.snapshots.fork_usec),
@@ -675,7 +672,7 @@ def config_help(c: Client):
 @command("time", arity=1, flags="loading stale fast", tips="nondeterministic_output", group="server",
          since="2.6.0", summary="Gives the server's current clock time.", complexity="O(1)")
 def time_(c: Client):
-    us = time.time_ns() // 1000
+    us = c.server.now_us            # the command's instant: a script sees one time throughout
     return [str(us // 1_000_000).encode(), str(us % 1_000_000).encode()]
 
 
@@ -775,6 +772,9 @@ def shutdown(c: Client, *args: bytes):
     del now
     if abort:
         raise errors.err("No shutdown in progress.")
+    busy = c.server.script_busy
+    if busy is not None and not nosave:      # a script past its time: only SHUTDOWN NOSAVE
+        raise errors.BUSY_EVAL if busy.is_eval else errors.BUSY_FUNCTION
     hook = c.server.shutdown_requested
     if hook is None or not c.server.snapshots.prepare_shutdown(save, nosave, force):
         raise errors.err("Errors trying to SHUTDOWN. Check logs.")

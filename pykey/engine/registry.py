@@ -114,6 +114,9 @@ class Command:
 
 
 COMMANDS: dict[bytes, Command] = {}   # top-level commands by lower-case name
+# commands whose flags depend on their arguments (a script declares its flags): name ->
+# fn(client, argv, static flags) -> flags; every Server starts with these (Server.command_flags)
+FLAG_RESOLVERS: dict[str, Callable] = {}
 
 
 def _parse_keys(keys) -> tuple[int, int, int]:

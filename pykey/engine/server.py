@@ -50,6 +50,7 @@ class Server:
         self.run_id = os.urandom(20).hex()
         self.start_time = time.time()
         self.now_ms = _time_ns() // 1_000_000
+        self.now_us = self.now_ms * 1000
         self.clock_offset_ms = 0              # tests move time forward through this
         self.lru_clock = 0
         # Per-key access times cost ~80 bytes a key in a Python dict (measured with 1M keys:
@@ -169,8 +170,10 @@ class Server:
 
     # ------------------------------------------------------------------ time
     def update_clock(self) -> None:
-        now = _time_ns() // 1_000_000 + self.clock_offset_ms
+        ns = _time_ns()
+        now = ns // 1_000_000 + self.clock_offset_ms
         self.now_ms = now
+        self.now_us = ns // 1000 + self.clock_offset_ms * 1000    # TIME (cached, as Valkey's ustime)
         self.lru_clock = (now // 1000) & 0xFFFFFF
 
     def expiry_allowed(self) -> bool:
