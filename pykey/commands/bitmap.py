@@ -379,8 +379,23 @@ _BITFIELD_SPEC = (KeySpec(("RW", "access", "update", "variable_flags"), ("index"
                           notes="This command allows both access and modification of the key"),)
 
 
+def _bitfield_key_flags(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+    """Valkey's bitfieldGetKeys: read-only when every operation is a GET (a syntax error
+    counts as a write, to be safe)."""
+    i, n = 2, len(argv)
+    while i < n:
+        op, rem = argv[i].lower(), n - i - 1
+        if op == b"get" and rem >= 2:
+            i += 3
+        elif op == b"overflow" and rem >= 1:
+            i += 2
+        else:
+            return [(1, ("RW", "access", "update"))]
+    return [(1, ("RO", "access"))]
+
+
 @command("bitfield", arity=-2, flags="write denyoom", keys=1, key_specs=_BITFIELD_SPEC,
-         group="bitmap", since="3.2.0", complexity="O(1) for each subcommand specified",
+         key_flags_fn=_bitfield_key_flags, group="bitmap", since="3.2.0", complexity="O(1) for each subcommand specified",
          summary="Performs arbitrary bitfield integer operations on strings.")
 def bitfield(c: Client, key: bytes, *args: bytes) -> list:
     return _bitfield(c, key, args, False)

@@ -202,7 +202,8 @@ def command_list(c: Client, *args: bytes):
     return [cmd.name.encode() for cmd in registry.all_commands() if match is None or match(cmd)]
 
 
-def _getkeys(argv: list[bytes]) -> tuple[Command, list[int]]:
+def _getkeys(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+    """Valkey's getKeysSubcommandImpl: its checks, in its order."""
     cmd = registry.lookup(argv)
     if cmd is None:
         raise errors.err("Invalid command specified")
@@ -212,33 +213,21 @@ def _getkeys(argv: list[bytes]) -> tuple[Command, list[int]]:
     if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
         raise errors.err("Invalid number of arguments specified for command")
     try:
-        pos = cmd.key_positions(argv)
+        found = cmd.keys_and_flags(argv)
     except (IndexError, ValueError, errors.CommandError):
-        pos = []
-    if not pos and "no_mandatory_keys" not in cmd.flags:
+        found = None
+    if not found:
+        if "no_mandatory_keys" in cmd.flags:
+            return []
         raise errors.err("Invalid arguments specified for command")
-    return cmd, pos
+    return found
 
 
 @command("getkeys", parent="command", arity=-3, flags="loading stale sentinel", acl="connection",
          group="server", since="2.8.13", summary="Works out which arguments of a given command are keys.",
          complexity="O(N) where N is the number of arguments to the command")
 def command_getkeys(c: Client, *argv: bytes):
-    _, pos = _getkeys(list(argv))
-    return [argv[i] for i in pos]
-
-
-def _spec_flags_for(cmd: Command, pos: int) -> list[str]:
-    specs = cmd.key_specs
-    flags: tuple[str, ...] = specs[0].flags if specs else ()
-    for ks in specs:
-        if ks.begin[0] == "index" and ks.find[0] == "range":
-            first = ks.begin[1]
-            last = ks.find[1]
-            if pos >= first and (last < 0 or pos <= first + last):
-                flags = ks.flags
-                break
-    return [f for f in registry.KEY_FLAG_ORDER if f in flags]
+    return [argv[i] for i, _ in _getkeys(list(argv))]
 
 
 @command("getkeysandflags", parent="command", arity=-3, flags="loading stale sentinel",
@@ -246,8 +235,8 @@ def _spec_flags_for(cmd: Command, pos: int) -> list[str]:
          summary="Works out which arguments of a given command are keys, and how each is accessed.",
          complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags(c: Client, *argv: bytes):
-    cmd, pos = _getkeys(list(argv))
-    return [[argv[i], _flag_set(_spec_flags_for(cmd, i))] for i in pos]
+    return [[argv[i], _flag_set([f for f in registry.KEY_FLAG_ORDER if f in flags])]
+            for i, flags in _getkeys(list(argv))]
 
 
 @command("help", parent="command", arity=2, flags="loading stale sentinel", acl="connection",

@@ -46,6 +46,11 @@ def _sort_getkeys(argv: list[bytes]) -> list[int]:
     return keys
 
 
+def _sort_key_flags(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+    """sortGetKeys's flags: the sorted key is read, the STORE key overwritten."""
+    return [(i, ("OW", "update") if i > 1 else ("RO", "access")) for i in _sort_getkeys(argv)]
+
+
 def _sort_ro_getkeys(argv: list[bytes]) -> list[int]:
     return [1]
 
@@ -221,7 +226,8 @@ def _sort(c: Client, key: bytes, opts: tuple[bytes, ...], readonly: bool):
 @command("sort", arity=-2, flags="write denyoom", keys=1, group="generic", since="1.0.0",
          acl="set sortedset list dangerous !group",
          summary="Sorts the elements of a list, set or sorted set, replying with them or storing them in a list.",
-         complexity=_SORT_DOC, key_specs=(_SOURCE_SPEC, _BYGET_SPEC, _STORE_SPEC), getkeys=_sort_getkeys)
+         complexity=_SORT_DOC, key_specs=(_SOURCE_SPEC, _BYGET_SPEC, _STORE_SPEC), getkeys=_sort_getkeys,
+         key_flags_fn=_sort_key_flags)
 def sort(c: Client, key: bytes, *opts: bytes):
     return _sort(c, key, opts, False)
 

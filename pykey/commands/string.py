@@ -168,7 +168,15 @@ _SET_HISTORY = (("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
                 ("7.0.0", "Allowed the `NX` and `GET` options to be used together."))
 
 
-@command("set", arity=-3, flags="write denyoom", keys=1, key_specs=_SET_SPEC, group="string",
+def _set_key_flags(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+    """Valkey's setGetKeys: SET reads the old value only with GET."""
+    if any(a.lower() == b"get" for a in argv[3:]):
+        return [(1, ("RW", "access", "update"))]
+    return [(1, ("OW", "update"))]
+
+
+@command("set", arity=-3, flags="write denyoom", keys=1, key_specs=_SET_SPEC, key_flags_fn=_set_key_flags,
+         group="string",
          since="1.0.0", history=_SET_HISTORY, complexity="O(1)",
          summary="Stores a string at a key, replacing any existing value of any type.")
 def set_(c: Client, key: bytes, value: bytes, *opts: bytes):

@@ -58,6 +58,10 @@ class Command:
     history: tuple[tuple[str, str], ...] = ()
     arguments: tuple = ()
     getkeys: Callable[[list[bytes]], list[int]] | None = None
+    # Valkey's getkeys procs that report flags: (position, key-spec flags) for each key of an
+    # argv, for commands whose key specs cannot say it (variable_flags: SET with or without
+    # GET; incomplete: SORT ... STORE)
+    key_flags_fn: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     # statistics (INFO commandstats)
@@ -109,8 +113,87 @@ class Command:
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
         return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.step or 1))
 
+    def keys_and_flags(self, argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]] | None:
+        """Valkey's getKeysFromCommandWithSpecs: (position, flags) of every key in ``argv``, from
+        the key specs when they are complete, else from the command's own procedure; None when
+        the arguments do not hold the keys the specs promise."""
+        specs = self.key_specs
+        if specs and not any("variable_flags" in ks.flags for ks in specs):
+            found = _keys_from_specs(specs, argv, self.arity)
+            if found is not None:
+                return found
+        if self.key_flags_fn is not None:
+            return self.key_flags_fn(argv)
+        if self.getkeys is None and not specs:
+            return []
+        flags = specs[0].flags if specs else ()
+        try:
+            return [(i, flags) for i in self.key_positions(argv)]
+        except (IndexError, ValueError):
+            return None
+
     def keys(self, argv: list[bytes]) -> list[bytes]:
         return [argv[i] for i in self.key_positions(argv)]
+
+
+def _keys_from_specs(specs: tuple[KeySpec, ...], argv: list[bytes],
+                     arity: int) -> list[tuple[int, tuple[str, ...]]] | None:
+    """Valkey's getKeysUsingKeySpecs: None for an unknown or incomplete spec, or for
+    arguments that do not hold the promised keys."""
+    argc = len(argv)
+    out: list[tuple[int, tuple[str, ...]]] = []
+    for spec in specs:
+        if "not_key" in spec.flags:
+            continue
+        begin, find = spec.begin, spec.find
+        if begin[0] == "index":
+            first = begin[1]
+        elif begin[0] == "keyword":
+            keyword, startfrom = begin[1].encode().lower(), begin[2]
+            start = startfrom if startfrom > 0 else argc + startfrom
+            end = argc - 1 if startfrom > 0 else 1
+            first = 0
+            i = start
+            while i != end:
+                if i >= argc or i < 1:
+                    break
+                if argv[i].lower() == keyword:
+                    first = i + 1
+                    break
+                i = i + 1 if start <= end else i - 1
+            if not first:
+                continue
+        else:
+            return None
+        if find[0] == "range":
+            _, lastkey, step, limit = find
+            if lastkey >= 0:
+                last = first + lastkey
+            elif not limit:
+                last = argc + lastkey
+            else:
+                last = first + ((argc - first) // limit + lastkey)
+        elif find[0] == "keynum":
+            _, keynumidx, firstkey, step = find
+            if keynumidx >= argc or first + keynumidx >= argc:
+                return None
+            raw = argv[first + keynumidx]
+            try:
+                numkeys = int(raw)
+            except ValueError:
+                return None
+            if numkeys < 0 or not raw.lstrip(b"-").isdigit():
+                return None
+            first += firstkey
+            last = first + numkeys - 1
+        else:
+            return None
+        if last >= argc or last < first or first >= argc:
+            return None
+        out.extend((i, spec.flags) for i in range(first, last + 1, step or 1))
+        if "incomplete" in spec.flags:
+            return None
+    return out
 
 
 COMMANDS: dict[bytes, Command] = {}   # top-level commands by lower-case name
@@ -138,7 +221,8 @@ def _default_specs(first: int, last: int, step: int, key_flags: str | None) -> t
 def command(name: str, *, arity: int, flags: str = "", keys=None, group: str = "generic",
             since: str = "1.0.0", summary: str = "", complexity: str = "", acl: str = "",
             tips: str = "", key_flags: str | None = None, key_specs: tuple[KeySpec, ...] | None = None,
-            getkeys: Callable | None = None, parent: str | None = None, doc_flags: str = "",
+            getkeys: Callable | None = None, key_flags_fn: Callable | None = None,
+            parent: str | None = None, doc_flags: str = "",
             deprecated_since: str | None = None, replaced_by: str | None = None,
             history: tuple = (), arguments: tuple = ()) -> Callable:
     """Declare a command (or, with ``parent``, a subcommand) and register its implementation.
@@ -156,7 +240,7 @@ def command(name: str, *, arity: int, flags: str = "", keys=None, group: str = "
             summary=summary, complexity=complexity, acl=tuple(acl.split()),
             tips=tuple(tips.split()), doc_flags=tuple(doc_flags.split()),
             key_specs=key_specs if key_specs is not None else _default_specs(first, last, step, key_flags),
-            getkeys=getkeys, deprecated_since=deprecated_since, replaced_by=replaced_by,
+            getkeys=getkeys, key_flags_fn=key_flags_fn, deprecated_since=deprecated_since, replaced_by=replaced_by,
             history=history, arguments=arguments)
         if parent:
             owner = COMMANDS[parent.encode()]
