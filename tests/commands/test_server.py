@@ -88,8 +88,9 @@ def test_command_list_and_filters(r2):
 
 def test_command_getkeys(r2):
     assert _raw(r2, "COMMAND", "GETKEYS", "set", "k", "v") == [b"k"]
-    assert _raw(r2, "COMMAND", "GETKEYSANDFLAGS", "set", "k", "v") == [
-        [b"k", [b"RW", b"access", b"update", b"variable_flags"]]]
+    assert _raw(r2, "COMMAND", "GETKEYSANDFLAGS", "set", "k", "v") == [[b"k", [b"OW", b"update"]]]
+    assert _raw(r2, "COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "get") == [
+        [b"k", [b"RW", b"access", b"update"]]]
     for args, msg in [(("nosuch", "a"), "Invalid command specified"),
                       (("ping", "x"), "The command has no key arguments"),
                       (("get", "a", "b"), "Invalid number of arguments specified for command")]:
