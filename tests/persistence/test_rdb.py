@@ -248,3 +248,85 @@ def test_dump_payload_footer_and_refusals():
     empty = b"\x02\x00\x0a\x00"                              # a set with no members
     with pytest.raises(RdbError):
         dump.load(empty + crc64(empty).to_bytes(8, "little"), s.config)
+
+
+def _old_file() -> bytes:
+    """A version-9 file in the encodings Redis 2.x-6.x wrote: a plain list, a quicklist of
+    ziplists, ziplist hashes and sorted sets, a zipmap, ZSET v1 with ASCII scores, an intset,
+    an expiry in seconds, and a v1 stream."""
+    from pykey.persistence import intset, listpack
+    from pykey.persistence.encoding import RdbWriter
+
+    def zl(entries: list[bytes]) -> bytes:
+        body, prev, tail = b"", 0, 10
+        for e in entries:
+            enc = bytes((len(e),)) + e                  # 6-bit strings
+            tail = 10 + len(body)
+            rec = bytes((prev,)) + enc
+            body += rec
+            prev = len(rec)
+        return (10 + len(body) + 1).to_bytes(4, "little") + tail.to_bytes(4, "little") \
+            + len(entries).to_bytes(2, "little") + body + b"\xff"
+
+    w = RdbWriter(compress=False)
+    w.raw(b"REDIS0009")
+    w.byte(0xFE)
+    w.length(0)
+    w.byte(0xFD)                                        # EXPIRETIME in seconds
+    w.raw((2_000_000_000).to_bytes(4, "little"))
+    w.byte(1)
+    w.string(b"plain-list")
+    w.length(2)
+    w.string(b"a")
+    w.string(b"b")
+    w.byte(14)                                          # quicklist v1: ziplist nodes
+    w.string(b"ql")
+    w.length(2)
+    w.raw_string(zl([b"x", b"y"]))
+    w.raw_string(zl([b"z"]))
+    w.byte(13)
+    w.string(b"zl-hash")
+    w.raw_string(zl([b"f", b"v", b"g", b"w"]))
+    w.byte(12)
+    w.string(b"zl-zset")
+    w.raw_string(zl([b"m", b"1.5", b"n", b"2"]))
+    w.byte(9)
+    w.string(b"zipmap")
+    w.raw_string(b"\x01\x01k\x01\x00v\xff")
+    w.byte(3)                                           # ZSET v1: ASCII scores
+    w.string(b"old-zset")
+    w.length(2)
+    w.string(b"a")
+    w.raw(b"\x031.5")
+    w.string(b"b")
+    w.raw(b"\xfe")                                      # +inf
+    w.byte(11)
+    w.string(b"iset")
+    w.raw_string(intset.encode([3, 1, 2]))
+    w.byte(15)                                          # stream v1
+    w.string(b"st")
+    w.length(1)
+    w.raw_string((1).to_bytes(8, "big") + (0).to_bytes(8, "big"))     # node master ID 1-0
+    w.raw_string(listpack.encode([1, 0, 1, b"f", 0, 2, 0, 0, b"v", 4]))
+    w.length(1)                                         # length
+    w.length(1)                                         # last id 1-0
+    w.length(0)
+    w.length(0)                                         # no groups
+    w.byte(0xFF)
+    body = bytes(w.buf)
+    return body + crc64(body).to_bytes(8, "little")
+
+
+def test_old_encodings_load():
+    s, c = _server()
+    res = rdb.parse(_old_file(), s, now_ms=0)
+    rdb.install(s, res)
+    d = s.dbs[0].data
+    assert list(d[b"plain-list"]) == [b"a", b"b"] and list(d[b"ql"]) == [b"x", b"y", b"z"]
+    assert dict(d[b"zl-hash"]) == {b"f": b"v", b"g": b"w"} and dict(d[b"zipmap"]) == {b"k": b"v"}
+    assert list(d[b"zl-zset"].items()) == [(b"m", 1.5), (b"n", 2.0)]
+    assert list(d[b"old-zset"].items()) == [(b"a", 1.5), (b"b", float("inf"))]
+    assert sorted(d[b"iset"]) == [b"1", b"2", b"3"] and d[b"iset"].encoding() == "intset"
+    assert s.dbs[0].expires[b"plain-list"] == 2_000_000_000_000
+    assert _run(s, c, "xrange", "st", "-", "+") == [[b"1-0", [b"f", b"v"]]]
+    assert _run(s, c, "object", "encoding", "zl-hash") == b"listpack"
