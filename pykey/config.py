@@ -446,8 +446,13 @@ class Config:
                 done.append((param, self.values[param.name]))
                 self._assign(param, value)
         except ConfigError as e:
+            # put the old values back and re-apply them (Valkey's restoreBackupConfig), so
+            # whatever watches a parameter sees the rollback too; a failure there is ignored
             for param, old in reversed(done):
-                self.values[param.name] = old
+                try:
+                    self._assign(param, old)
+                except ConfigError:
+                    self.values[param.name] = old
             raise ConfigError(f"CONFIG SET failed (possibly related to argument '{done[-1][0].name}') - {e}") from None
 
     def rewrite_lines(self) -> list[str]:

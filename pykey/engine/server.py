@@ -314,6 +314,8 @@ class Server:
         self.current_argv = argv        # what a key miss belongs to ('m' keyspace events)
         if outer is None:
             self.current_client = client    # Valkey's current_client: a script's caller
+        if self.monitors and "skip_monitor" in cmd.flags:
+            monitor.feed(client, cmd.name, argv)    # scripts show before the commands they run
         t0 = _perf_ns()
         try:
             reply = cmd.func(client, *argv[1:]) if cmd.parent is None else cmd.func(client, *argv[2:])
@@ -340,7 +342,7 @@ class Server:
         else:
             cmd.calls += 1
             self.stat_numcommands += 1
-            client.tot_cmds += 1
+            self.current_client.tot_cmds += 1   # a script's commands count for its caller
         if self.monitors and "admin" not in cmd.flags and "skip_monitor" not in cmd.flags:
             monitor.feed(client, cmd.name, argv)
         if dt > self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:

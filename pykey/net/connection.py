@@ -7,6 +7,7 @@ its later commands queued until the engine wakes it, as Valkey keeps them in the
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections import deque
@@ -26,7 +27,7 @@ NOREPLY = object()      # CLIENT REPLY OFF|SKIP: this command answers nothing
 
 class Connection(asyncio.Protocol):
     __slots__ = ("net", "engine", "transport", "client", "reader", "queue", "closing", "running",
-                 "deferred", "soft_since", "soft_timer")
+                 "deferred", "soft_since", "soft_timer", "shutdown_fd")
 
     def __init__(self, net: NetServer) -> None:
         self.net = net
@@ -36,6 +37,7 @@ class Connection(asyncio.Protocol):
         self.reader = RequestReader(self.engine.config["proto-max-bulk-len"])
         self.queue: deque[list[bytes]] = deque()
         self.closing = False
+        self.shutdown_fd = -1            # see close(): a fork child holds a copy of the socket
         # Pushes (Pub/Sub messages, invalidations) for this client that arrive while it runs
         # commands wait here and follow the reply of the command that produced them (Valkey's
         # pending_push_messages), so a push never lands inside or before a reply.
@@ -78,6 +80,9 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        if self.shutdown_fd >= 0:
+            _shutdown(self.shutdown_fd)
+            self.shutdown_fd = -1
         self.deferred.clear()
         if self.soft_timer is not None:
             self.soft_timer.cancel()
@@ -90,6 +95,14 @@ class Connection(asyncio.Protocol):
     def close(self) -> None:
         if not self.closing and self.transport is not None:
             self.closing = True
+            snapshots = getattr(self.engine, "snapshots", None)
+            if snapshots is not None and snapshots.child_active():
+                # a forked child (BGSAVE) holds a copy of the socket, so closing ours would
+                # not end the connection: shut it down once the transport has flushed it
+                # (Valkey's connShutdown while a child is active)
+                sock = self.transport.get_extra_info("socket")
+                if sock is not None:
+                    self.shutdown_fd = os.dup(sock.fileno())
             self.transport.close()
 
     # ---------------------------------------------------------------- input
@@ -281,6 +294,15 @@ class Connection(asyncio.Protocol):
 
 def _name(client: Client) -> str:
     return client.name.decode("utf-8", "replace") if client.name else ""
+
+
+def _shutdown(fd: int) -> None:
+    """shutdown(SHUT_RDWR) on a duplicate of a client socket, then close the duplicate."""
+    try:
+        with socket.socket(fileno=fd) as s:
+            s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _fmt_addr(addr, sock) -> str:

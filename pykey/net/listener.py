@@ -23,6 +23,7 @@ class NetServer:
         self.log = logger or default_log
         self.servers: list[asyncio.AbstractServer] = []
         self.tcp_servers: list[asyncio.AbstractServer] = []
+        self.listening: tuple[list[str], int] = ([], 0)    # what the TCP listeners are bound to
         self.loop: asyncio.AbstractEventLoop | None = None
         self.port = 0
         self.stopped: asyncio.Event | None = None
@@ -41,6 +42,7 @@ class NetServer:
         if port:
             for sock in self._listen_sockets(cfg["bind"], port):
                 await self._serve(sock)
+        self.listening = (list(cfg["bind"]), port)
         cfg.watch("port", lambda old, new: self._relisten(old != new, "Unable to listen on this port. "
                                                                      "Check server logs."))
         cfg.watch("bind", lambda old, new: self._relisten(old != new, "Failed to bind to specified addresses."))
@@ -56,20 +58,24 @@ class NetServer:
         self._schedule_cron()
         engine.listeners_info["port"] = self.port
 
-    def _listen_sockets(self, bind: list[str], port: int) -> list[socket.socket]:
+    def _listen_sockets(self, bind: list[str], port: int, keep: dict | None = None) -> list[Any]:
         """Bound, listening TCP sockets for the ``bind`` addresses (``-addr``: optional) on
-        ``port``, opened synchronously so CONFIG SET can report a failure at once. Raises
+        ``port``, opened synchronously so CONFIG SET can report a failure at once; an address
+        ``keep`` (sockname -> server) already listens on is reused, not bound twice. Raises
         OSError (after closing what it opened) if a required address cannot be bound."""
         addrs = [a.lstrip("-") for a in bind] or ["*"]
         optional = {a.lstrip("-") for a in bind if a.startswith("-")}
         backlog = self.engine.config["tcp-backlog"]
-        socks: list[socket.socket] = []
+        socks: list[Any] = []
         try:
             for raw in addrs:
                 host = "0.0.0.0" if raw == "*" else ("::" if raw == "::*" else raw)
                 try:
                     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
                     for family, type_, proto, _, addr in infos:
+                        if keep and addr in keep:
+                            socks.append(keep[addr])
+                            continue
                         sock = socket.socket(family, type_, proto)
                         try:
                             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,7 +96,8 @@ class NetServer:
                 raise OSError(f"Could not create server TCP listening socket *:{port}")
         except OSError:
             for sock in socks:
-                sock.close()
+                if isinstance(sock, socket.socket):
+                    sock.close()
             raise
         return socks
 
@@ -105,23 +112,28 @@ class NetServer:
     def _relisten(self, changed: bool, error: str) -> None:
         """CONFIG SET port/bind: listen on the new addresses before closing the old ones, so
         a failure leaves the server as it was (Valkey's changeListener, with its errors)."""
-        if not changed:
-            return
         cfg = self.engine.config
         port = cfg["port"]
+        if not changed or (list(cfg["bind"]), port) == self.listening:
+            return                      # unchanged, or a rollback to what is in place
+        keep = {srv.sockets[0].getsockname(): srv for srv in self.tcp_servers if srv.sockets}
         try:
-            socks = self._listen_sockets(cfg["bind"], port) if port else []
+            items = self._listen_sockets(cfg["bind"], port, keep) if port else []
         except OSError as e:
             self.log.warning(f"Failed listening on port {port} (tcp), aborting: {e.strerror or e}")
             raise ConfigError(error) from None
+        kept = [x for x in items if not isinstance(x, socket.socket)]
         for srv in self.tcp_servers:
-            srv.close()
-            self.servers.remove(srv)
-        self.tcp_servers = []
-        self.port = 0
+            if srv not in kept:
+                srv.close()
+                self.servers.remove(srv)
+        self.tcp_servers = kept
+        self.port = port if kept else 0
+        self.listening = (list(cfg["bind"]), port)
         self.engine.listeners_info["port"] = port
-        for sock in socks:
-            self.loop.create_task(self._serve(sock))
+        for sock in items:
+            if isinstance(sock, socket.socket):
+                self.loop.create_task(self._serve(sock))
 
     def _schedule(self, delay: float, fn: Callable[[], None]) -> Any:
         assert self.loop is not None

@@ -346,3 +346,44 @@ def test_kill_filter_errors(c):
         with pytest.raises(redis.ResponseError) as e:
             c.execute_command("CLIENT", "KILL", addr)
         assert str(e.value) == "No such client"
+
+
+def test_kill_closes_connections_while_a_fork_child_runs(pykey_factory, tmp_path):
+    """A BGSAVE child holds copies of every socket: killed clients must still see the
+    connection end at once (Valkey shuts the socket down)."""
+    srv = pykey_factory("--dir", str(tmp_path), "--save", "", "--enable-protected-configs", "yes")
+    c = redis.Redis(port=srv.port, socket_timeout=10)
+    try:
+        c.set("k", "v")
+        c.config_set("rdb-key-save-delay", 10_000_000)
+        c.bgsave()
+        victim = Raw(srv)
+        assert victim.call("PING") == b"+PONG"
+        assert c.execute_command("CLIENT", "KILL", "ID", _info(victim)["id"]) == 1
+        assert _gone(victim)
+        assert c.info("persistence")["rdb_bgsave_in_progress"] == 1
+        victim.close()
+    finally:
+        c.config_set("rdb-key-save-delay", 0)
+        c.flushall()                                     # stops the child
+        c.close()
+
+
+def test_blocked_command_counts_when_served(c, raws):
+    """tot-cmds and commandstats count a blocking command when it completes, not when it parks."""
+    c.execute_command("CONFIG", "RESETSTAT")
+    rd = raws()
+    rid = _info(rd)["id"]
+
+    def tot_cmds() -> int:
+        lines = c.execute_command("CLIENT", "LIST", "ID", rid).decode()
+        return int(dict(kv.split("=", 1) for kv in lines.split())["tot-cmds"])
+    before = tot_cmds()
+    rd.send("BLPOP", "mylist", "0")
+    wait_blocked(c, 1)
+    assert tot_cmds() == before
+    assert "cmdstat_blpop" not in c.info("commandstats")
+    c.lpush("mylist", "a")
+    assert rd.line() == b"*2"
+    assert tot_cmds() == before + 1
+    assert c.info("commandstats")["cmdstat_blpop"]["calls"] == 1
