@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import stat
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,7 @@ class Snapshots:
         if pid == 0:                                         # the child
             code = 1
             try:
+                _close_inherited_sockets()
                 rdb.save(server, target, repl, key_delay_us=delay)
                 code = 0
             except BaseException:
@@ -285,6 +287,25 @@ class Snapshots:
             ("rdb_last_load_keys_expired", self.last_load_keys_expired),
             ("rdb_last_load_keys_loaded", self.last_load_keys_loaded),
         ]
+
+
+def _close_inherited_sockets() -> None:
+    """In the child: drop its copies of the client and listening sockets, so that a
+    connection the parent closes is closed at once (a socket stays open while any process
+    holds it), as Valkey's children do."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    for name in names:
+        fd = int(name)
+        if fd < 3:
+            continue
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+        except OSError:
+            pass
 
 
 def _remove_temp(pid: int, target: str) -> None:

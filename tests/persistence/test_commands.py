@@ -312,3 +312,22 @@ def test_startup_load_shutdown_save_and_corrupt_file(tmp_path):
     out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 1
     assert "Fatal error loading the DB" in out
+
+
+def test_a_killed_client_is_closed_at_once_during_bgsave(rc):
+    victim = socket.create_connection(("127.0.0.1", rc.connection_pool.connection_kwargs["port"]), timeout=5)
+    victim.sendall(b"CLIENT ID\r\n")
+    cid = int(victim.recv(100)[1:-2])
+    rc.config_set("rdb-key-save-delay", 10000000)
+    try:
+        rc.set("k", "v")
+        rc.execute_command("BGSAVE")                      # the child is forked with the socket open
+        assert _wait(lambda: _info(rc, "persistence")["rdb_bgsave_in_progress"] == 1)
+        assert rc.client_kill_filter(_id=cid) == 1
+        assert victim.recv(100) == b""                    # EOF now, not when the child ends
+        victim.close()
+        assert _info(rc, "persistence")["rdb_bgsave_in_progress"] == 1
+    finally:
+        rc.config_set("rdb-key-save-delay", 0)
+        rc.flushall()
+    assert _wait(lambda: _info(rc, "persistence")["rdb_bgsave_in_progress"] == 0)
