@@ -125,6 +125,8 @@ class Server:
         self.config.watch("maxmemory-policy", self._policy_changed)
         self.maxmemory = self.config["maxmemory"]           # read by execute's OOM check
         self.config.watch("maxmemory", lambda old, new: setattr(self, "maxmemory", new))
+        self.min_replicas_to_write = self.config["min-replicas-to-write"]     # and NOREPLICAS
+        self.config.watch("min-replicas-to-write", lambda old, new: setattr(self, "min_replicas_to_write", new))
         self.slowlog_threshold = self.config["slowlog-log-slower-than"]
         self.config.watch("slowlog-log-slower-than", lambda old, new: setattr(self, "slowlog_threshold", new))
         self._policy_changed(None, self.config["maxmemory-policy"])
@@ -248,6 +250,25 @@ class Server:
                 return False
         return used_memory() > self.maxmemory
 
+    def _is_write(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> bool:
+        """A write command, or an EXEC that queued one (processCommand's is_write_command)."""
+        if "write" in self.command_flags(client, cmd, argv):
+            return True
+        return cmd.name == "exec" and bool(client.multi) and "write" in multi.queued_flags(client, self)
+
+    def good_replicas_ok(self) -> bool:
+        """Valkey's checkGoodReplicasStatus: enough online replicas that acknowledged within
+        min-replicas-max-lag seconds (min-replicas-to-write)."""
+        need = self.min_replicas_to_write
+        lag = self.config["min-replicas-max-lag"]
+        if not need or not lag:
+            return True
+        from ..replication.primary import ONLINE
+        now = time.time()
+        good = sum(1 for link in self.replication.replicas.values()
+                   if link.state == ONLINE and now - link.ack_time <= lag)
+        return good >= need
+
     def command_flags(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> frozenset:
         """The flags this call of ``cmd`` has (a script's shebang can change them)."""
         resolver = self.flag_resolvers.get(cmd.name)
@@ -284,6 +305,9 @@ class Server:
             return self._reject(client, cmd, errors.NOT_ALLOWED_IN_MULTI)
         if self.maxmemory and self.executing is None and self._oom_denied(client, cmd, argv):
             return self._reject(client, cmd, errors.OOM)
+        if self.min_replicas_to_write and self.executing is None and not self.good_replicas_ok() \
+                and self._is_write(client, cmd, argv):
+            return self._reject(client, cmd, errors.NOREPLICAS)
         if client.pubsub:
             if client.resp == 2 and cmd.name not in _PUBSUB_CONTEXT:
                 return self._reject(client, cmd, errors.pubsub_context(cmd.name))

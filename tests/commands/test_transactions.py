@@ -665,3 +665,21 @@ def test_exec_under_oom_depends_on_what_was_queued(c, oom):
     oom(False)
     assert c.get("x") == b"value"
     assert err(raw(c, "EXEC")) == "EXEC without MULTI"
+
+
+# ------------------------------------------------------------------ min-replicas-to-write
+def test_noreplicas_refuses_writes_and_write_transactions(c, other):
+    c.set("xx", "1")
+    raw(c, "MULTI")
+    raw(c, "INCR", "xx")
+    other.config_set("min-replicas-to-write", 2)
+    try:
+        assert err(raw(c, "EXEC")) == ("EXECABORT Transaction discarded because of: "
+                                       "NOREPLICAS Not enough good replicas to write.")
+        assert err(raw(c, "SET", "a", "1")) == "NOREPLICAS Not enough good replicas to write."
+        raw(c, "MULTI")
+        raw(c, "GET", "xx")
+        assert raw(c, "EXEC") == [b"1"]                  # read-only: allowed
+    finally:
+        other.config_set("min-replicas-to-write", 0)
+    assert c.get("xx") == b"1"
