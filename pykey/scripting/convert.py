@@ -93,7 +93,7 @@ class ToLua:
         if isinstance(reply, CommandError):
             return self.table_from({b"err": error_message(b"-" + reply.message.encode("utf-8", "surrogateescape")),
                                     b"ignore_error_stats_update": True})
-        if cls is _Error:
+        if cls is ErrorReply:
             return self.table_from({b"err": error_message(b"-" + reply.message),
                                     b"ignore_error_stats_update": True})
         if cls is dict or cls is _Map:
@@ -149,7 +149,7 @@ class ToLua:
 
 
 # ---------------------------------------------------------------------- RESP replies
-class _Error:
+class ErrorReply:
     __slots__ = ("message",)
 
     def __init__(self, message: bytes) -> None:
@@ -189,7 +189,7 @@ def _parse(data: bytes, pos: int) -> tuple[Any, int]:
     if kind == b"+":
         return Simple(text.decode("utf-8", "surrogateescape")), pos
     if kind == b"-":
-        return _Error(text), pos
+        return ErrorReply(text), pos
     if kind == b":":
         return int(text), pos
     if kind == b"$" or kind == b"=":

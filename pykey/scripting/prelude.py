@@ -120,7 +120,7 @@ local function err_handler(e)
   local i = getinfo(lvl, 'Sl')
   local skipped = false
   while i do
-    if i.source == INTERNAL then
+    if i.source == INTERNAL or i.what == 'tail' then   -- our frames (user code has no tail calls)
       skipped = true
     elseif i.what == 'C' then
       local n = getinfo(lvl + 1, 'S')
@@ -260,7 +260,7 @@ local function b_load(reader, name)
 end
 
 -- pcall as Valkey's: an error table from the API becomes its message string
-local function pcall_result(ok, ...)
+local function b_pcall_result(ok, ...)
   if not ok then
     local e = ...
     if type(e) == 'table' and type(rawget(e, 'err')) == 'string' then return false, e.err end
@@ -271,7 +271,7 @@ end
 local function b_pcall(f, ...)
   if select('#', f, ...) == 0 then error("bad argument #1 to 'pcall' (value expected)", 2) end
   local n, args = select('#', ...), {...}
-  return pcall_result(xpcall(function() return f(unpack(args, 1, n)) end,
+  return b_pcall_result(xpcall(function() return f(unpack(args, 1, n)) end,
                              function(e) if type(e) == 'userdata' then return pyerr(e, 2) end return e end))
 end
 local function b_xpcall(f, h)
@@ -282,21 +282,32 @@ local function b_xpcall(f, h)
 end
 
 -------------------------------------------------------------------- the time-limit hook
+-- Always installed: every HOOK_COUNT instructions it asks Python whether the running script
+-- is past busy-reply-threshold (cheap when not); once the script is killed it runs on every
+-- line, so pcall cannot swallow the kill, until the script is over.
 local HOOK_COUNT = 10000
-local hook_on = false
-local kill_msg = {err = 'ERR Script killed by user with SCRIPT KILL...'}
+local hook_killed = false
 local function hook()
   if F.interrupt() then
     local i = getinfo(2, 'S')
     if i and i.source == INTERNAL then return end    -- not inside the sandbox's own code
-    sethook(hook, 'l')       -- on every line from now on: pcall cannot swallow the kill
-    error({err = kill_msg.err}, 0)
+    if not hook_killed then
+      hook_killed = true
+      sethook(hook, 'l')
+    end
+    error({err = 'ERR Script killed by user with SCRIPT KILL...'}, 0)
+  end
+end
+local function hook_reset()
+  if hook_killed then
+    hook_killed = false
+    sethook(hook, '', HOOK_COUNT)
   end
 end
 
 local function b_co_create(f)
   local co = co_create(f)
-  if hook_on then sethook(co, hook, '', HOOK_COUNT) end
+  sethook(co, hook, '', HOOK_COUNT)
   return co
 end
 local function co_result(ok, ...)
@@ -396,19 +407,35 @@ local function api_table(funcs)
 end
 
 local api = api_table(F.api)
--- server.call / server.pcall take any number of arguments; past what a call into Python can
--- carry on the Lua stack, they go packed in a table
-local py_call, py_pcall, py_call_n, py_pcall_n = F.api.call, F.api.pcall, F.call_packed, F.pcall_packed
+-- server.call / server.pcall. Python returns the reply, or (text, kind): 1 a status reply,
+-- 2 an error already counted in the stats, 3 another error; call raises errors, pcall
+-- returns them. Past what a call into Python can carry on the Lua stack, the arguments go
+-- packed in a table.
+local py_command, py_command_n = F.command, F.command_packed
 local MANY_ARGS = 7000
+local function call_result(v, kind)
+  if kind == nil then return v end
+  if kind == 1 then return {ok = v} end
+  local e = {err = v}
+  if kind == 2 then e.ignore_error_stats_update = true end
+  error(e, 0)
+end
+local function pcall_result(v, kind)
+  if kind == nil then return v end
+  if kind == 1 then return {ok = v} end
+  local e = {err = v}
+  if kind == 2 then e.ignore_error_stats_update = true end
+  return e
+end
 api.call = function(...)
   local n = select('#', ...)
-  if n > MANY_ARGS then return py_call_n({...}, n) end
-  return py_call(...)
+  if n > MANY_ARGS then return (call_result(py_command_n({...}, n))) end
+  return (call_result(py_command(...)))
 end
 api.pcall = function(...)
   local n = select('#', ...)
-  if n > MANY_ARGS then return py_pcall_n({...}, n) end
-  return py_pcall(...)
+  if n > MANY_ARGS then return (pcall_result(py_command_n({...}, n))) end
+  return (pcall_result(py_command(...)))
 end
 if MODE == 'eval' then
   for k, v in next, F.eval_api do api[k] = v end
@@ -424,6 +451,16 @@ G.redis = api_v
 
 local exports = {}
 
+-- KEYS and ARGV: the arguments after nkeys (a call with many arguments sends tables instead)
+local function split_args(nkeys, ...)
+  local n = select('#', ...)
+  if n == 0 then return {}, {} end
+  if nkeys == 0 then return {}, {...} end
+  if nkeys == n then return {...}, {} end
+  local all = {...}
+  return {unpack(all, 1, nkeys)}, {unpack(all, nkeys + 1, n)}
+end
+
 if MODE == 'eval' then
   G.__redis__err__handler = err_handler
   strict(G)
@@ -431,17 +468,18 @@ if MODE == 'eval' then
   G._G = ENV
 
 
-  -- run a compiled script with KEYS and ARGV set, under the time-limit hook
+  -- run a compiled script with KEYS and ARGV set
   local function finish(...)
-    if hook_on then sethook(); hook_on = false end
+    hook_reset()
     return ...
   end
-  exports.run = function(fn, keys, argv, hooked)
+  local function run_with(fn, keys, argv)
     rawset(G, 'KEYS', keys)
     rawset(G, 'ARGV', argv)
-    if hooked then hook_on = true; sethook(hook, '', HOOK_COUNT) end
     return finish(xpcall(fn, err_handler))
   end
+  exports.run = function(fn, nkeys, ...) return run_with(fn, split_args(nkeys, ...)) end
+  exports.run_tables = run_with
 else
   -- functions: the globals are an empty read-only table that reads through to G at call
   -- time, and to the library API while FUNCTION LOAD runs the library code
@@ -463,8 +501,8 @@ else
   -- run the library body: register_function is reachable only now
   local function load_done(ok, e)
     FG_MT.__index = G
-    sethook()
-    if not ok and type(e) == 'userdata' then e = pyerr(e, 1) end
+    sethook(hook, '', HOOK_COUNT)
+    if not ok and type(e) == 'userdata' then e = pyerr(e, nil) end
     return ok, e
   end
   local function load_hook()
@@ -483,15 +521,16 @@ else
   local cur_fn, cur_keys, cur_args
   local function call_current() return cur_fn(cur_keys, cur_args) end
   local function finish(...)
-    if hook_on then sethook(); hook_on = false end
+    hook_reset()
     cur_fn, cur_keys, cur_args = nil, nil, nil
     return ...
   end
-  exports.run = function(fn, keys, argv, hooked)
+  local function run_with(fn, keys, argv)
     cur_fn, cur_keys, cur_args = fn, keys, argv
-    if hooked then hook_on = true; sethook(hook, '', HOOK_COUNT) end
     return finish(xpcall(call_current, err_handler))
   end
+  exports.run = function(fn, nkeys, ...) return run_with(fn, split_args(nkeys, ...)) end
+  exports.run_tables = run_with
   exports.is_function = function(v) return type(v) == 'function' end
 end
 
@@ -643,7 +682,7 @@ exports.error_fields = function(e)
   return msg, source and tostring(source), line, ignore and true or false
 end
 
-exports.clear_hook = function() sethook(); hook_on = false end
+exports.clear_hook = function() hook_killed = false; sethook(hook, '', HOOK_COUNT) end
 exports.memory = function() return collectgarbage('count') end
 exports.gc_step = function(n) collectgarbage('step', n) end
 exports.rawequal = rawequal
@@ -651,6 +690,8 @@ exports.table = function() return {} end
 exports.new_cjson = function(funcs)
   return library(cfuncs(funcs), {null = NULL, _NAME = 'cjson', _VERSION = '2.1.0'})
 end
+
+sethook(hook, '', HOOK_COUNT)
 
 -- nothing from the host stays reachable
 python = nil

@@ -81,7 +81,7 @@ class ScriptRun:
 
     __slots__ = ("scripting", "server", "caller", "sclient", "cmd", "name", "is_eval", "read_only",
                  "allow_oom", "write_dirty", "killed", "timedout", "start", "threshold_ns",
-                 "last_events", "repl_flags", "oom", "argv")
+                 "last_events", "repl_flags", "oom", "argv", "stale")
 
     def __init__(self, scripting: Scripting, caller: Client, sclient: Client, cmd: registry.Command,
                  name: bytes, is_eval: bool, argv: list[bytes]) -> None:
@@ -103,6 +103,7 @@ class ScriptRun:
         self.repl_flags = 3                  # REPL_ALL
         self.oom = False
         self.argv = argv
+        self.stale = False                   # a replica serving stale data (set by prepare)
 
     # ------------------------------------------------------------------ server.call
     def command(self, argv: list[bytes]) -> tuple[bytes | None, Any]:
@@ -121,7 +122,7 @@ class ScriptRun:
         flags = cmd.flags
         if "noscript" in flags and not self.scripting.disable_deny_scripts:
             return self._reject(cmd, b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()), None
-        if "stale" not in flags and self.scripting.running_stale():
+        if self.stale and "stale" not in flags:
             return self._reject(cmd, b"ERR " + errors.SCRIPT_STALE_COMMAND.encode()), None
         write = "write" in flags
         if self.read_only and (write or "may_replicate" in flags):
@@ -238,6 +239,7 @@ def prepare(scripting: Scripting, caller: Client, sclient: Client, cmd: registry
         oom = oom_state(server)
     run = ScriptRun(scripting, caller, sclient, cmd, name, is_eval, argv)
     run.oom = oom
+    run.stale = stale
     sclient.db = caller.db
     sclient.resp = 2
     sclient.user = caller.user

@@ -17,9 +17,9 @@ from lupa import lua51
 from .. import REDIS_VERSION, errors
 from ..errors import CommandError
 from ..protocol.dtoa import d2string
-from ..protocol.replies import Raw
+from ..protocol.replies import OK, PONG, QUEUED, Raw, Simple
 from . import bytecode
-from .convert import ToLua, arg_bytes, error_message
+from .convert import ErrorReply, ToLua, arg_bytes, error_message, parse_resp
 from .libs import LuaRaise, bit, lstruct, str_to_number, to_integer
 from .libs.cjson import CJson
 from .libs.cmsgpack import Unpacker
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from .state import Scripting
 
 VALKEY_VERSION = "8.0.1"
+_STATUS = {OK: b"OK", PONG: b"PONG", QUEUED: b"QUEUED"}
 _GC_PERIOD = 50               # a Lua GC step every 50 scripts, as Valkey does
+_ARGS_INLINE = 200            # KEYS/ARGV passed as arguments (else as tables) into Lua
 _monotonic_ns = time.monotonic_ns
 
 
@@ -94,7 +96,7 @@ class LuaEngine:
         self.unpacker = Unpacker(lua)
         rand = scripting.rand
         table = lua.table_from
-        api = {b"call": self.api_call, b"pcall": self.api_pcall, b"sha1hex": self.api_sha1hex,
+        api = {b"sha1hex": self.api_sha1hex,
                b"error_reply": self.api_error_reply, b"status_reply": self.api_status_reply,
                b"log": self.api_log, b"setresp": self.api_setresp, b"set_repl": self.api_set_repl,
                b"acl_check_cmd": self.api_acl_check_cmd}
@@ -109,7 +111,7 @@ class LuaEngine:
             b"struct": table({k.encode(): v for k, v in lstruct.FUNCTIONS.items()}),
             b"errinfo": self.errinfo, b"interrupt": self.interrupt, b"fmt_double": self.fmt_double,
             b"register_function": self.register_function, b"load_timeout": self.load_timeout,
-            b"call_packed": self.api_call_packed, b"pcall_packed": self.api_pcall_packed,
+            b"command": self.api_command, b"command_packed": self.api_command_packed,
             b"notail": bytecode.without_tail_calls,
         }
         loadstring = lua.eval(b"loadstring")
@@ -122,6 +124,7 @@ class LuaEngine:
             raise RuntimeError(f"the stripped Lua prelude does not load: {chunk[1]!r}")
         ex = chunk(table(funcs), mode.encode(), null)
         self._run = ex[b"run"]
+        self._run_tables = ex[b"run_tables"]
         self._compile = ex[b"compile"]
         self._to_resp = ex[b"to_resp"]
         self._error_fields = ex[b"error_fields"]
@@ -148,10 +151,12 @@ class LuaEngine:
         """Run ``fn`` for ``run`` and return its reply (a ScriptError for an error, already
         counted in the error stats and the command's failed calls)."""
         lua = self.lua
-        hooked = self.server.config["busy-reply-threshold"] > 0
         self.run = run
         try:
-            res = self._run(fn, lua.table_from(keys), lua.table_from(args), hooked)
+            if len(keys) + len(args) <= _ARGS_INLINE:
+                res = self._run(fn, len(keys), *keys, *args)
+            else:
+                res = self._run_tables(fn, lua.table_from(keys), lua.table_from(args))
         except lua51.LuaError as e:          # cannot happen unless the sandbox is broken
             self._clear_hook()
             res = (False, str(e).encode())
@@ -254,45 +259,42 @@ class LuaEngine:
         return b",%s\r\n" % s if caller3 else b"$%d\r\n%s\r\n" % (len(s), s)
 
     # server.call / server.pcall
-    def api_call(self, *args: Any) -> Any:
-        return self._command(args, True)
-
-    def api_pcall(self, *args: Any) -> Any:
-        return self._command(args, False)
-
-    def api_call_packed(self, args: Any, n: int) -> Any:
-        return self._command(tuple(args[i] for i in range(1, n + 1)), True)
-
-    def api_pcall_packed(self, args: Any, n: int) -> Any:
-        return self._command(tuple(args[i] for i in range(1, n + 1)), False)
-
-    def _fail(self, msg: bytes, raise_error: bool, ignore: bool) -> Any:
-        if raise_error:
-            raise LuaRaise(msg, table=True, ignore_stats=ignore)
-        t = {b"err": msg}
-        if ignore:
-            t[b"ignore_error_stats_update"] = True
-        return self.lua.table_from(t)
-
-    def _command(self, args: tuple, raise_error: bool) -> Any:
+    def api_command(self, *args: Any) -> Any:
+        """The reply of one command for the script, or (text, kind): 1 a status reply, 2 an
+        error reply (already counted), 3 an error of the call itself (see the prelude)."""
         run = self.run
         if run is None:
-            return self._fail(errors.SCRIPT_CALL_OUTSIDE.encode(), raise_error, False)
+            return errors.SCRIPT_CALL_OUTSIDE.encode(), 3
         if not args:
-            return self._fail(b"ERR " + errors.SCRIPT_NO_ARGS.encode(), raise_error, False)
+            return b"ERR " + errors.SCRIPT_NO_ARGS.encode(), 3
         argv = []
         for a in args:
             b = arg_bytes(a)
             if b is None:
-                return self._fail(b"ERR " + errors.SCRIPT_BAD_ARGS.encode(), raise_error, False)
+                return b"ERR " + errors.SCRIPT_BAD_ARGS.encode(), 3
             argv.append(b)
         rejected, reply = run.command(argv)
         if rejected is not None:
-            return self._fail(rejected, raise_error, True)
+            return rejected, 2
+        cls = reply.__class__
+        if cls is bytes or cls is int:
+            return reply
+        if cls is Raw:
+            status = _STATUS.get(reply)
+            if status is not None:
+                return status, 1
+            reply = parse_resp(reply)
+            cls = reply.__class__
+        if cls is Simple:
+            return reply.encode("utf-8", "surrogateescape"), 1
         if isinstance(reply, CommandError):
-            return self._fail(error_message(b"-" + reply.message.encode("utf-8", "surrogateescape")),
-                              raise_error, True)
+            return error_message(b"-" + reply.message.encode("utf-8", "surrogateescape")), 2
+        if cls is ErrorReply:
+            return error_message(b"-" + reply.message), 2
         return self.to_lua.convert(reply, run.sclient.resp == 3)
+
+    def api_command_packed(self, args: Any, n: int) -> Any:
+        return self.api_command(*(args[i] for i in range(1, n + 1)))
 
     def api_sha1hex(self, *args: Any) -> bytes:
         if len(args) != 1:
