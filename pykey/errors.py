@@ -360,10 +360,6 @@ LIBRARY_NAME_FORMAT = ("Library names can only contain letters, numbers, or unde
                        "least one character long")
 
 
-def script_shebang_error(text: str) -> CommandError:
-    return err(text)
-
-
 def function_load_option(opt: bytes) -> CommandError:
     return err(f"Unknown option given: {text(opt)}")
 

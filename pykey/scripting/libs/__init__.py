@@ -69,17 +69,6 @@ def check_number(v: object, n: int, fname: str) -> float | int:
     raise argerror(n, fname, f"number expected, got {typename(v)}")
 
 
-def opt_number(v: object, n: int, fname: str, default: float | int) -> float | int:
-    """``luaL_optnumber``: absent or nil gives the default."""
-    return default if v is None or v is NONE else check_number(v, n, fname)
-
-
-def check_int(v: object, n: int, fname: str) -> int:
-    """``luaL_checkint``: a number truncated toward zero (C's cast)."""
-    num = check_number(v, n, fname)
-    return to_integer(num)
-
-
 def to_integer(num: float | int) -> int:
     """C's ``(long)d`` on x86-64: truncation; NaN and out-of-range give LONG_MIN."""
     if isinstance(num, int):
