@@ -105,21 +105,39 @@ class Snapshots:
         if repl is None:
             repl = self._repl_info()
         delay = server.config["rdb-key-save-delay"]
+
+        def work() -> None:
+            rdb.save(server, target, repl, key_delay_us=delay)
+
+        if not self.fork_child(purpose, target, work, done):
+            if purpose == "disk":
+                self.lastbgsave_ok = False
+            return False
+        if purpose == "disk":
+            log.notice(f"Background saving started by pid {self.child_pid}")
+        else:
+            log.notice(f"Starting BGSAVE for SYNC with target: disk (pid {self.child_pid})")
+        return True
+
+    def fork_child(self, purpose: str, path: str, work: Callable[[], None],
+                   done: Callable[[bool, str], None] | None) -> bool:
+        """Fork a child that runs ``work`` and exits (0 on success); the parent records it
+        for :meth:`reap`. One child at a time (Valkey's hasActiveChildProcess)."""
+        if self.child_active():
+            return False
         t0 = time.perf_counter()
         gc.freeze()
         try:
             pid = os.fork()
         except OSError as e:
             gc.unfreeze()
-            if purpose == "disk":
-                self.lastbgsave_ok = False
-            log.warning(f"Can't save in background: fork: {e.strerror or e}")
+            log.warning(f"Can't fork for {purpose}: {e.strerror or e}")
             return False
         if pid == 0:                                         # the child
             code = 1
             try:
                 _close_inherited_sockets()
-                rdb.save(server, target, repl, key_delay_us=delay)
+                work()
                 code = 0
             except BaseException:
                 code = 1
@@ -130,13 +148,9 @@ class Snapshots:
         self.total_forks += 1
         self.child_pid = pid
         self.child_purpose = purpose
-        self.child_path = target
+        self.child_path = path
         self.child_done = done
         self.child_start = time.time()
-        if purpose == "disk":
-            log.notice(f"Background saving started by pid {pid}")
-        else:
-            log.notice(f"Starting BGSAVE for SYNC with target: disk (pid {pid})")
         return True
 
     def kill_child(self) -> None:
@@ -174,7 +188,8 @@ class Snapshots:
             return
         now = time.time()
         purpose, path, done = self.child_purpose, self.child_path, self.child_done
-        self.last_bgsave_time_sec = int(now - self.child_start)
+        if purpose == "disk":
+            self.last_bgsave_time_sec = int(now - self.child_start)
         self._clear_child()
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
         by_signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0

@@ -133,8 +133,11 @@ def test_psync_full_then_continue_from_backlog(srv, rc):
     assert info["connected_slaves"] == 1 and info["repl_backlog_active"] == 1
     assert info["slave0"]["port"] == 7777 and info["slave0"]["state"] == "online"
     rep.send("REPLCONF", "ACK", str(offset + len(stream)))       # never answered
-    assert rc.execute_command("ROLE") == [b"master", offset + len(stream),
-                                          [[b"127.0.0.1", b"7777", b"%d" % (offset + len(stream))]]]
+    want = [b"master", offset + len(stream), [[b"127.0.0.1", b"7777", b"%d" % (offset + len(stream))]]]
+    deadline = time.monotonic() + 5
+    while rc.execute_command("ROLE") != want and time.monotonic() < deadline:
+        time.sleep(0.01)                                  # the ACK travels on another connection
+    assert rc.execute_command("ROLE") == want
     assert [c["flags"] for c in rc.client_list()].count("S") == 1
     rep.close()
     # a write while disconnected, then a partial resync from where the replica stopped
