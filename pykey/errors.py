@@ -366,3 +366,31 @@ def function_load_option(opt: bytes) -> CommandError:
 
 def function_list_argument(arg: bytes) -> CommandError:
     return err(f"Unknown argument {text(arg)}")
+
+
+# geo commands (commands/geo.py)
+GEO_UNIT = err("unsupported unit provided. please use M, KM, FT, MI")
+GEO_NEED_RADIUS = err("need numeric radius")
+GEO_NEGATIVE_RADIUS = err("radius cannot be negative")
+GEO_NEED_WIDTH = err("need numeric width")
+GEO_NEED_HEIGHT = err("need numeric height")
+GEO_NEGATIVE_BOX = err("height or width cannot be negative")
+GEO_MEMBER_DECODE = err("could not decode requested zset member")
+GEO_COUNT = err("COUNT must be > 0")
+GEO_ANY_NEEDS_COUNT = err("the ANY argument requires COUNT argument")
+
+
+def geo_invalid_pair(lon: float, lat: float) -> CommandError:
+    return err(f"invalid longitude,latitude pair {lon:f},{lat:f}")
+
+
+def geo_store_incompatible(what: str) -> CommandError:
+    return err(f"{what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+
+
+def geo_need_center(name: str) -> CommandError:
+    return err(f"exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}")
+
+
+def geo_need_shape(name: str) -> CommandError:
+    return err(f"exactly one of BYRADIUS and BYBOX can be specified for {name}")
