@@ -267,12 +267,13 @@ class LuaEngine:
             return errors.SCRIPT_CALL_OUTSIDE.encode(), 3
         if not args:
             return b"ERR " + errors.SCRIPT_NO_ARGS.encode(), 3
-        argv = []
-        for a in args:
-            b = arg_bytes(a)
-            if b is None:
-                return b"ERR " + errors.SCRIPT_BAD_ARGS.encode(), 3
-            argv.append(b)
+        argv = list(args)
+        for a in argv:
+            if a.__class__ is not bytes:           # numbers (or junk): convert them all
+                argv = [arg_bytes(x) for x in args]
+                if None in argv:
+                    return b"ERR " + errors.SCRIPT_BAD_ARGS.encode(), 3
+                break
         rejected, reply = run.command(argv)
         if rejected is not None:
             return rejected, 2
