@@ -337,7 +337,7 @@ def _sec_clients(c: Client) -> str:
         ("pubsub_clients", sum(1 for x in normal if x.pubsub)),
         ("watching_clients", sum(1 for x in normal if x.watched)),
         ("clients_in_timeout_table", sum(1 for x in normal if x.blocked is not None)),
-        ("total_watched_keys", sum(len(x.watched) for x in normal if x.watched)),
+        ("total_watched_keys", len(s.watched_keys)),     # distinct (db, key) pairs, as Valkey
         ("total_blocking_keys", len(s.blocking_keys)),
         ("total_blocking_keys_on_nokey",
          sum(1 for w in s.blocking_keys.values() if any(b.unblock_on_nokey for b in w))),

@@ -7,7 +7,8 @@ RESP3 alike::
 
 ``[0 lua]`` marks commands a script ran, ``[0 unix:/path]`` clients on the unix socket.
 Each argument is quoted as sdscatrepr quotes it. Passwords are shown as ``(redacted)``
-where Valkey redacts them (AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2).
+where Valkey redacts them (AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2, CONFIG SET of a
+sensitive parameter); the slow log shows the same redacted arguments.
 """
 from __future__ import annotations
 
@@ -101,8 +102,22 @@ def _redact_migrate(argv: list[bytes]) -> list[bytes]:
     return out
 
 
+def _redact_config_set(argv: list[bytes]) -> list[bytes]:
+    """CONFIG SET hides the values of sensitive parameters (requirepass, masterauth...)."""
+    if len(argv) % 2:                # a syntax error: Valkey replies before redacting
+        return argv
+    from ..config import BY_NAME
+    out = list(argv)
+    for i in range(2, len(argv) - 1, 2):
+        param = BY_NAME.get(argv[i].decode("utf-8", "replace").lower())
+        if param is not None and param.sensitive:
+            out[i + 1] = REDACTED
+    return out
+
+
 REDACTORS: dict[str, Callable[[list[bytes]], list[bytes]]] = {
     "auth": _redact_auth, "hello": _redact_hello, "migrate": _redact_migrate,
+    "config|set": _redact_config_set,
 }
 
 

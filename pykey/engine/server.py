@@ -370,7 +370,7 @@ class Server:
         if self.monitors and "admin" not in cmd.flags and "skip_monitor" not in cmd.flags:
             monitor.feed(client, cmd.name, argv)
         if dt > self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
-            self.slowlog_add(client, argv, dt)
+            self.slowlog_add(client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
         if self.tracking_clients:
             self.tracking.after_call(client, cmd, argv, outer is None)
         if self.dirty != dirty and self.propagate_sinks and reply is not BLOCKED:

@@ -253,3 +253,20 @@ def test_disconnected_monitor_is_forgotten(pykey_server, c):
             break
         time.sleep(0.01)
     assert pykey_server.call(lambda: len(engine.monitors)) == 0
+
+
+def test_config_set_redaction_and_slowlog(r):
+    assert shown_argv("config|set", [b"CONFIG", b"SET", b"requirepass", b"pw", b"maxmemory", b"1"]) == \
+        [b"CONFIG", b"SET", b"requirepass", b"(redacted)", b"maxmemory", b"1"]
+    assert shown_argv("config|set", [b"CONFIG", b"SET", b"requirepass"]) == [b"CONFIG", b"SET", b"requirepass"]
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.slowlog_reset()
+        with pytest.raises(redis.RedisError):
+            r.execute_command("AUTH", "user", "secret-password")
+        r.config_set("slowlog-log-slower-than", -1)
+        logged = [entry["command"] for entry in r.slowlog_get(10)]
+        assert b"AUTH (redacted) (redacted)" in logged or "AUTH (redacted) (redacted)" in logged
+        assert not any(b"secret" in (x if isinstance(x, bytes) else x.encode()) for x in logged)
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)

@@ -683,3 +683,14 @@ def test_noreplicas_refuses_writes_and_write_transactions(c, other):
     finally:
         other.config_set("min-replicas-to-write", 0)
     assert c.get("xx") == b"1"
+
+
+def test_info_counts_watching_clients_and_distinct_watched_keys(c, other):
+    raw(c, "WATCH", "a", "b")
+    raw(other, "WATCH", "a")
+    info = c.info("clients")
+    assert info["watching_clients"] == 2
+    assert info["total_watched_keys"] == 2              # a and b, however many clients watch them
+    raw(c, "UNWATCH")
+    raw(other, "UNWATCH")
+    assert c.info("clients")["total_watched_keys"] == 0
