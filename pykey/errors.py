@@ -310,6 +310,10 @@ BGSAVE_IN_PROGRESS = err("Background save already in progress")
 DEBUG_RELOAD_OPTIONS = err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
 RELOAD_FAILED = err("Error trying to load the RDB dump, check server logs.")
 SHUTDOWN_FAILED = err("Errors trying to SHUTDOWN. Check logs.")
+BGSAVE_OTHER_CHILD = err("Another child process is active (AOF?): can't BGSAVE right now. "
+                         "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+AOFRW_IN_PROGRESS = err("Background append only file rewriting already in progress")
+AOFRW_FAILED = err("Can't execute an AOF background rewriting. Please check the server logs for more information.")
 
 
 def replconf_unknown_option(opt: bytes) -> CommandError:

@@ -128,7 +128,7 @@ def _set_lru_lfu(c: Client, key: bytes, idle: int, freq: int) -> None:
          complexity="O(N) where N is the total number of keys in all databases")
 def save(c: Client) -> Any:
     snaps = c.server.snapshots
-    if snaps.child_active():
+    if snaps.child_purpose in ("disk", "repl"):
         raise errors.BGSAVE_IN_PROGRESS
     snaps.stat_rdb_saves += 1
     try:
@@ -148,9 +148,10 @@ def bgsave(c: Client, *args: bytes) -> Any:
     elif args:
         raise errors.SYNTAX
     snaps = c.server.snapshots
-    if snaps.child_active():
-        if snaps.child_purpose == "disk" or not schedule:
-            raise errors.BGSAVE_IN_PROGRESS
+    if snaps.child_purpose in ("disk", "repl"):
+        raise errors.BGSAVE_IN_PROGRESS
+    if snaps.child_active() and not schedule:
+        raise errors.BGSAVE_OTHER_CHILD
     in_exec = c.multi is not None
     if snaps.child_active() or in_exec:
         snaps.bgsave_scheduled = True
@@ -226,6 +227,45 @@ def debug_reload(c: Client, *opts: bytes) -> Any:
     snaps.last_load_keys_expired = res.keys_expired
     from ..log import log
     log.notice("DB reloaded by DEBUG RELOAD")
+    return OK
+
+
+# ---------------------------------------------------------------------- AOF
+@command("bgrewriteaof", arity=1, flags="no_async_loading admin noscript", group="server", since="1.0.0",
+         summary="Asynchronously rewrites the append-only file to disk.", complexity="O(1)")
+def bgrewriteaof(c: Client) -> Any:
+    server = c.server
+    snaps = server.snapshots
+    if snaps.child_purpose == "aof":
+        raise errors.AOFRW_IN_PROGRESS
+    if snaps.child_active() or c.multi is not None:
+        server.aof.rewrite_scheduled = True
+        server.aof.consecutive_failures = 0
+        return Simple("Background append only file rewriting scheduled")
+    if not server.aof.rewrite():
+        raise errors.AOFRW_FAILED
+    return Simple("Background append only file rewriting started")
+
+
+@debug_subcommand("loadaof", help=(
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory."))
+def debug_loadaof(c: Client) -> Any:
+    from ..log import log
+    from ..persistence.aof import AofError
+    server = c.server
+    aof = server.aof
+    if aof.state != "off":
+        aof.dirty_fsync = True
+        aof.fsync()
+    empty_data(server)
+    try:
+        aof.load()
+    except (AofError, RdbError, OSError) as e:
+        log.warning(f"Error loading the AOF by DEBUG LOADAOF: {e}")
+        raise errors.err(f"Error trying to load the AOF: {e}") from None
+    server.dirty = 0
+    log.notice("Append Only File loaded by DEBUG LOADAOF")
     return OK
 
 

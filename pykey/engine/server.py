@@ -142,6 +142,8 @@ class Server:
         from ..replication.primary import Primary
         self.snapshots = Snapshots(self)
         self.replication = Primary(self)
+        from ..persistence.aof import AppendOnly
+        self.aof = AppendOnly(self)
 
     def _policy_changed(self, old: object, new: str) -> None:
         self.track_access = "lru" in new or "lfu" in new
@@ -373,7 +375,9 @@ class Server:
             self.slowlog_add(client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
         if self.tracking_clients:
             self.tracking.after_call(client, cmd, argv, outer is None)
-        if self.dirty != dirty and self.propagate_sinks and reply is not BLOCKED:
+        # only a command that added changes propagates: SAVE, DEBUG RELOAD/LOADAOF reset the
+        # counter and must not reach replicas or the AOF (Valkey's "dirty < 0: 0" in call())
+        if self.dirty > dirty and self.propagate_sinks and reply is not BLOCKED:
             # propagate_argv: what to send instead; [] when the command sent its own (EXEC)
             pargv = client.propagate_argv
             if pargv is None:

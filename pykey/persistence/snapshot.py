@@ -237,8 +237,13 @@ class Snapshots:
         save points are configured (unless NOSAVE). False when the save failed and FORCE
         was not given: the server must keep running."""
         if self.child_active():
-            log.warning("There is a child saving an .rdb. Killing it!")
+            log.warning("There is a child saving an .rdb. Killing it!" if self.child_purpose != "aof"
+                        else "There is a child rewriting the AOF. Killing it!")
             self.kill_child()
+        aof = getattr(self.server, "aof", None)
+        if aof is not None and aof.state != "off":
+            log.notice("Calling fsync() on the AOF file.")
+            aof.fsync()
         if save or (self.server.config["save"] and not nosave):
             log.notice("Saving the final RDB snapshot before exiting.")
             try:
@@ -270,7 +275,10 @@ class Snapshots:
 
     def load_at_startup(self) -> bool:
         """Load dir/dbfilename when it exists (as Valkey's loadDataFromDisk). Returns
-        False when the file is corrupt (the caller refuses to start)."""
+        False when the file is corrupt (the caller refuses to start). With appendonly on,
+        the AOF is loaded instead."""
+        if self.server.config["appendonly"]:
+            return self.server.aof.load_at_startup()
         path = self.path()
         if not os.path.exists(path):
             return True
