@@ -33,7 +33,7 @@ MISS = object()
 
 class Blocked:
     __slots__ = ("client", "db", "keys", "retry", "timeout_reply", "timer", "kind", "unblock_on_nokey",
-                 "cmd")
+                 "cmd", "argv", "usec")
 
     def __init__(self, client: Client, db: Database, keys: list[bytes],
                  retry: Callable[[], Any], timeout_reply: Any, kind: str,
@@ -47,6 +47,8 @@ class Blocked:
         self.kind = kind
         self.unblock_on_nokey = unblock_on_nokey
         self.cmd: Any = None             # the blocked command, counted in stats when served
+        self.argv: list[bytes] = []      # ...and slow-logged then, with the time it ran
+        self.usec = 0
 
 
 def parse_timeout(arg: bytes) -> float:
@@ -123,6 +125,9 @@ def unblock(b: Blocked, reply: Any, timed_out: bool = False) -> None:
             server.count_error(reply)   # errorstats and total_error_replies, as any error reply
         server.stat_numcommands += 1
         client.tot_cmds += 1
+        if cmd is not None and b.usec >= server.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
+            from .monitor import shown_argv
+            server.slowlog_add(client, shown_argv(cmd.name, b.argv), b.usec)
         client.send_reply(reply)
     if client.resume is not None:
         client.resume()

@@ -363,15 +363,16 @@ class Server:
         dt = (_perf_ns() - t0) // 1000
         cmd.usec += dt
         client.last_cmd = cmd.name
-        if reply is BLOCKED:        # counted when the client is served (blocking.unblock)
-            client.blocked.cmd = cmd
+        if reply is BLOCKED:        # counted and slow-logged when served (blocking.unblock)
+            b = client.blocked
+            b.cmd, b.argv, b.usec = cmd, argv, dt
         else:
             cmd.calls += 1
             self.stat_numcommands += 1
             self.current_client.tot_cmds += 1   # a script's commands count for its caller
         if self.monitors and "admin" not in cmd.flags and "skip_monitor" not in cmd.flags:
             monitor.feed(client, cmd.name, argv)
-        if dt > self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
+        if dt >= self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags and reply is not BLOCKED:
             self.slowlog_add(client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
         if self.tracking_clients:
             self.tracking.after_call(client, cmd, argv, outer is None)

@@ -372,6 +372,8 @@ def test_kill_closes_connections_while_a_fork_child_runs(pykey_factory, tmp_path
 def test_blocked_command_counts_when_served(c, raws):
     """tot-cmds and commandstats count a blocking command when it completes, not when it parks."""
     c.execute_command("CONFIG", "RESETSTAT")
+    c.config_set("slowlog-log-slower-than", 0)
+    c.slowlog_reset()
     rd = raws()
     rid = _info(rd)["id"]
 
@@ -383,7 +385,11 @@ def test_blocked_command_counts_when_served(c, raws):
     wait_blocked(c, 1)
     assert tot_cmds() == before
     assert "cmdstat_blpop" not in c.info("commandstats")
+    assert b"BLPOP mylist 0" not in [entry["command"] for entry in c.slowlog_get(100)]
     c.lpush("mylist", "a")
     assert rd.line() == b"*2"
     assert tot_cmds() == before + 1
     assert c.info("commandstats")["cmdstat_blpop"]["calls"] == 1
+    logged = [entry["command"] for entry in c.slowlog_get(100)]
+    c.config_set("slowlog-log-slower-than", 10000)
+    assert logged.count(b"BLPOP mylist 0") == 1             # once, when it was served
