@@ -154,14 +154,27 @@ def debug_digest_value(c: Client, *keys: bytes):
 
 
 # ---------------------------------------------------------------------- objects
-def _serialized_len(value: Any) -> int:
-    from .keys import object_encoding
-    if isinstance(value, (bytes, bytearray)):
-        if object_encoding(value) == "int":
-            n = int(value)
-            return 2 if -128 <= n <= 127 else 3 if -32768 <= n <= 32767 else 5 if -2**31 <= n < 2**31 else len(value) + 1
-        return len(value) + (1 if len(value) < 64 else 2 if len(value) < 16384 else 5)
-    return 1
+def _serialized_len(value: Any, config: Any) -> int:
+    """Valkey's rdbSavedObjectLen: the bytes the value takes in an RDB file."""
+    from ..persistence.encoding import RdbWriter
+    from ..persistence.values import write_value
+    w = RdbWriter(compress=config["rdbcompression"])
+    write_value(w, value, config)
+    return len(w.buf)
+
+
+def _quicklist_fields(value: Any, config: Any, fast: bool) -> str:
+    """The ql_* fields DEBUG OBJECT adds for a quicklist."""
+    from ..datatypes.listtype import quicklist_nodes
+    from ..persistence import listpack
+    fill = config["list-max-listpack-size"]
+    nodes = quicklist_nodes(value, fill, True)
+    text = (f" ql_nodes:{len(nodes)} ql_avg_node:{len(value) / len(nodes):.2f} ql_listpack_max:{fill}"
+            f" ql_compressed:{int(config['list-compress-depth'] != 0)}")
+    if not fast:
+        size = sum(len(items[0]) if plain else len(listpack.encode(items)) for plain, items in nodes)
+        text += f" ql_uncompressed_size:{size}"
+    return text
 
 
 @debug_subcommand("object", args=(1, 2), help=(
@@ -170,16 +183,19 @@ def _serialized_len(value: Any) -> int:
 def debug_object(c: Client, key: bytes, *opts: bytes):
     from .keys import object_encoding
     server = c.server
-    value = c.db.data.get(key)
-    if value is None or c.db.is_expired(key):
+    value = c.db.data.get(key)          # logically expired keys too, as Valkey's dbFind
+    if value is None:
         raise errors.NO_SUCH_KEY
     enc = object_encoding(value, server.config)
+    fast = bool(opts) and opts[0].lower() == b"fast"
     lru = c.db.access.get(key, server.lru_clock)
     idle = max(0, (server.lru_clock - lru) & 0xFFFFFF)
     text = f"Value at:0x{id(value):x} refcount:1 encoding:{enc}"
-    if not (opts and opts[0].lower() == b"fast"):
-        text += f" serializedlength:{_serialized_len(value)}"
+    if not fast:
+        text += f" serializedlength:{_serialized_len(value, server.config)}"
     text += f" lru:{lru} lru_seconds_idle:{idle} lfu_freq:0 lfu_access_time_minutes:{lru >> 8}"
+    if enc == "quicklist":
+        text += _quicklist_fields(value, server.config, fast)
     return Simple(text)
 
 

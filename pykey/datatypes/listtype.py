@@ -87,6 +87,34 @@ def exceeds(fill: int, size: int, count: int) -> bool:
     return size > SIZE_SAFETY_LIMIT or count > count_limit  # type: ignore[operator]
 
 
+def quicklist_nodes(value: Iterable[bytes], fill: int, quick: bool) -> list[tuple[bool, list[bytes]]]:
+    """The nodes Valkey's quicklist would hold ``value`` in: (plain, elements) pairs, filled
+    as quicklist insertions fill them. The RDB writer and DEBUG OBJECT both need them."""
+    plain_at = packed_threshold or (1 << 30)
+    items = list(value)
+    if not quick and not any(len(x) >= plain_at for x in items):
+        return [(False, items)]
+    nodes: list[tuple[bool, list[bytes]]] = []
+    cur: list[bytes] = []
+    size = LP_HEADER
+    for x in items:
+        if len(x) >= plain_at:
+            if cur:
+                nodes.append((False, cur))
+                cur, size = [], LP_HEADER
+            nodes.append((True, [x]))
+            continue
+        eb = entry_size(x)
+        if cur and exceeds(fill, size + eb, len(cur) + 1):
+            nodes.append((False, cur))
+            cur, size = [], LP_HEADER
+        cur.append(x)
+        size += eb
+    if cur:
+        nodes.append((False, cur))
+    return nodes
+
+
 class ListType(deque):
     """A list value; ``quick`` is True once Valkey would hold it as a quicklist."""
 

@@ -176,31 +176,8 @@ def write_value(w: RdbWriter, value: Any, config: Mapping[str, Any], allow_hash2
 
 def _write_list(w: RdbWriter, value: ListType, config: Mapping[str, Any]) -> None:
     """QUICKLIST_2: listpack nodes filled as Valkey's quicklist fills them."""
-    fill = config["list-max-listpack-size"]
-    plain_at = listtype.packed_threshold or (1 << 30)
-    nodes: list[tuple[int, list[bytes]]] = []
-    if not value.quick and not any(len(x) >= plain_at for x in value):
-        nodes.append((QUICKLIST_NODE_PACKED, list(value)))
-    else:
-        cur: list[bytes] = []
-        size = 7
-        exceeds = listtype.exceeds
-        entry_bytes = listpack.entry_bytes
-        for x in value:
-            if len(x) >= plain_at:
-                if cur:
-                    nodes.append((QUICKLIST_NODE_PACKED, cur))
-                    cur, size = [], 7
-                nodes.append((QUICKLIST_NODE_PLAIN, [x]))
-                continue
-            eb = entry_bytes(x)
-            if cur and exceeds(fill, size + eb, len(cur) + 1):
-                nodes.append((QUICKLIST_NODE_PACKED, cur))
-                cur, size = [], 7
-            cur.append(x)
-            size += eb
-        if cur:
-            nodes.append((QUICKLIST_NODE_PACKED, cur))
+    nodes = [(QUICKLIST_NODE_PLAIN if plain else QUICKLIST_NODE_PACKED, items) for plain, items
+             in listtype.quicklist_nodes(value, config["list-max-listpack-size"], value.quick)]
     w.length(len(nodes))
     for container, items in nodes:
         w.length(container)

@@ -28,3 +28,29 @@ def test_digests_match_redis(pykey_raw, redis_raw, db):
 
 def test_empty_dataset_digest_is_zero(pykey_raw, redis_raw):
     assert pykey_raw.call("DEBUG", "DIGEST") == redis_raw.call("DEBUG", "DIGEST") == b"+" + b"0" * 40 + b"\r\n"
+
+
+def _fields(reply: bytes) -> dict[str, str]:
+    """DEBUG OBJECT's fields, without those that differ between any two servers."""
+    pairs = dict(f.split(":", 1) for f in reply.decode().strip("+\r\n").split(" ")[1:])
+    for name in ("at", "lru", "lru_seconds_idle", "lfu_freq", "lfu_access_time_minutes"):
+        pairs.pop(name, None)
+    return pairs
+
+
+def test_debug_object_like_redis(pykey_raw, redis_raw):
+    """serializedlength is the RDB size; a quicklist shows its nodes as Valkey fills them."""
+    for conn in (pykey_raw, redis_raw):
+        conn.call("CONFIG", "SET", "list-max-listpack-size", "4")
+        conn.call("RPUSH", "l", *"abcdefghij")
+        conn.call("SET", "s", "hello world this is a string")
+        conn.call("SET", "i", "12345")
+        conn.call("SET", "big", "x" * 300)
+        conn.call("SADD", "set", "1", "2", "3")
+        conn.call("HSET", "h", "f", "v")
+    try:
+        for key in ("l", "s", "i", "big", "set", "h"):
+            assert _fields(pykey_raw.call("DEBUG", "OBJECT", key)) == _fields(redis_raw.call("DEBUG", "OBJECT", key))
+    finally:
+        for conn in (pykey_raw, redis_raw):
+            conn.call("CONFIG", "SET", "list-max-listpack-size", "-2")
