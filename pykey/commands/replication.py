@@ -80,6 +80,21 @@ def replconf(c: Client, *args: bytes) -> Any:
     return OK
 
 
+@command("wait", arity=3, flags="blocking", acl="connection", group="generic", since="3.0.0",
+         tips="request_policy:all_shards response_policy:agg_min", complexity="O(1)",
+         summary="Blocks until the asynchronous replication of all preceding write commands sent by the "
+                 "connection is completed.")
+def wait(c: Client, numreplicas: bytes, timeout: bytes) -> Any:
+    n = parse_int(numreplicas)
+    try:
+        ms = parse_int(timeout)
+    except errors.CommandError:
+        raise errors.err("timeout is not an integer or out of range") from None
+    if ms < 0:
+        raise errors.err("timeout is negative")
+    return c.server.replication.wait(c, n, ms)
+
+
 @command("role", arity=1, flags="noscript loading stale fast sentinel", acl="admin dangerous", group="server",
          since="2.8.12", summary="Returns the replication role.", complexity="O(1)")
 def role(c: Client) -> list[Any]:

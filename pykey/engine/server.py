@@ -381,6 +381,7 @@ class Server:
         if self.dirty > dirty and self.propagate_sinks and reply is not BLOCKED:
             # propagate_argv: what to send instead; [] when the command sent its own (EXEC)
             pargv = client.propagate_argv
+            self.writing_client = client    # whose write this is (WAIT's offset, replication)
             if pargv is None:
                 self.propagate(client.db.id, argv)
             elif pargv:

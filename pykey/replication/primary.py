@@ -101,6 +101,7 @@ class Primary:
         self._loops = 0
         self._snapshot_path = ""
         self._inline_done: list[str] = []
+        self.waiting: list[Any] = []             # WAIT: (blocked handle, offset, numreplicas)
         server.cron_hooks.append(self.cron)
         server.client_close_hooks.append(self.client_gone)
         server.config.watch("repl-backlog-size", self._backlog_size_changed)
@@ -121,6 +122,9 @@ class Primary:
             return
         backlog.feed(data)
         self.offset += len(data)
+        writer = self.server.executing or getattr(self.server, "writing_client", None)
+        if writer is not None:              # WAIT waits for the offset after a client's last write
+            writer.extra["woff"] = self.offset
         for link in self.replicas.values():
             state = link.state
             if state == ONLINE:
@@ -300,6 +304,46 @@ class Primary:
         if offset > link.ack_offset:
             link.ack_offset = offset
         link.ack_time = time.time()
+        if self.waiting:
+            self._serve_waiting()
+
+    # ------------------------------------------------------------ WAIT
+    def acked(self, offset: int) -> int:
+        """Replicas that acknowledged ``offset`` (replicationCountAcksByOffset)."""
+        return sum(1 for x in self.replicas.values() if x.state == ONLINE and x.ack_offset >= offset)
+
+    def wait(self, client: Client, numreplicas: int, timeout_ms: int) -> Any:
+        """WAIT: the count at once when enough replicas acked (or the client may not block),
+        else park the client until they do or the timeout passes, and ask for ACKs."""
+        from ..engine.blocking import block, deny_blocking
+        offset = client.extra.get("woff", 0)
+        count = self.acked(offset)
+        if count >= numreplicas or deny_blocking(client):
+            return count
+        result = block(client, [], timeout_ms / 1000, lambda: count, count, kind="wait")
+        b = client.blocked
+        if b is not None:
+            self.waiting.append([b, offset, numreplicas])
+            # ask every replica for an ACK now (not counted as this client's write)
+            saved = client.extra.get("woff", 0)
+            self.feed(-1, [b"REPLCONF", b"GETACK", b"*"])
+            client.extra["woff"] = saved
+        return result
+
+    def _serve_waiting(self) -> None:
+        from ..engine.blocking import unblock
+        keep = []
+        for entry in self.waiting:
+            b, offset, want = entry
+            if b.client.blocked is not b:
+                continue                                   # timed out or disconnected
+            count = self.acked(offset)
+            b.timeout_reply = count
+            if count >= want:
+                unblock(b, count)
+            else:
+                keep.append(entry)
+        self.waiting = keep
 
     # ------------------------------------------------------------ cron and lifecycle
     def client_gone(self, client: Client) -> None:
@@ -310,6 +354,8 @@ class Primary:
                 self.backlog_idle_since = time.time()
 
     def cron(self) -> None:
+        if self.waiting:
+            self.waiting = [e for e in self.waiting if e[0].client.blocked is e[0]]
         for path in self._inline_done:
             self._snapshot_done(True, path)
         self._inline_done = []

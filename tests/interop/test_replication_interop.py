@@ -49,7 +49,8 @@ def test_redis_replicates_from_pykey(pykey_factory, tmp_path):
         p3.set("db3", "three")
         p3.execute_command("SET", "tmp", "v", "EX", "100")
         primary.set("marker", "done")
-        wait_for(lambda: replica.get("marker") == b"done")
+        assert primary.execute_command("WAIT", 1, 10000) == 1     # the replica answers GETACK
+        assert replica.get("marker") == b"done"
         assert snapshot(replica) == snapshot(primary)
         assert snapshot(replica, 3) == snapshot(primary, 3)
         info = primary.info("replication")

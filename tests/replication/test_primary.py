@@ -220,3 +220,30 @@ def test_a_snapshot_larger_than_a_chunk_arrives_whole_before_the_stream(srv, rc)
     assert rep.command() == [b"SELECT", b"0"]
     assert rep.command() == [b"SET", b"after", b"1"]
     rep.close()
+
+
+def test_wait_counts_acks_and_blocks_until_enough(srv, rc):
+    assert rc.execute_command("WAIT", 0, 0) == 0
+    assert rc.execute_command("WAIT", 1, 50) == 0              # no replica: times out with 0
+    with pytest.raises(redis.ResponseError, match="^timeout is negative$"):
+        rc.execute_command("WAIT", 1, -1)
+    with pytest.raises(redis.ResponseError, match="^timeout is not an integer or out of range$"):
+        rc.execute_command("WAIT", 1, "x")
+    rep = Replica(srv.port)
+    rep.send("PSYNC", "?", "-1")
+    offset = int(rep.line().split()[2])
+    rep.payload()
+    rc.set("k", "v")
+    select, setk = rep.command(), rep.command()
+    done = offset + sum(len(b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in c))
+                        for c in (select, setk))
+    import threading
+    answer = []
+    t = threading.Thread(target=lambda: answer.append(rc.execute_command("WAIT", 1, 5000)))
+    t.start()
+    assert rep.command() == [b"REPLCONF", b"GETACK", b"*"]     # the primary asks at once
+    rep.send("REPLCONF", "ACK", str(done))
+    t.join(10)
+    assert answer == [1]
+    assert rc.execute_command("WAIT", 1, 0) == 1               # already acknowledged
+    rep.close()
