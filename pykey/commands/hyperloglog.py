@@ -92,7 +92,7 @@ def pfcount(c: Client, *keys: bytes) -> int:
     if card is not None:
         return card
     try:
-        card = hll.estimate(hll.cached_registers(buf).hist)
+        card = hll.card_of(buf)
     except hll.CorruptHLL:
         raise errors.HLL_CORRUPT from None
     hll.store_card(buf, card)

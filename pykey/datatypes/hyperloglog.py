@@ -183,8 +183,42 @@ def _val(value: int, n: int) -> int:
     return 0x80 | ((value - 1) << 2) | (n - 1)
 
 
+# The byte just past the end of a C string is its terminator, 0, and Valkey's sparse code
+# reads it when the last opcode is an XZERO cut short (only a damaged value ends so). One
+# write leaves something else there: splitting that cut-short XZERO copies the new opcodes
+# from its position on, and the last byte of them lands past the new end. A later read of a
+# cut-short XZERO sees that byte, so it is remembered here, per buffer and length, until a
+# length change (which rewrites the terminator in C) makes it stale.
+_GHOSTS: dict[int, tuple[bytearray, int, int]] = {}
+
+
+def ghost_byte(buf: bytes | bytearray) -> int:
+    """What C reads at ``buf[len(buf)]``."""
+    if not _GHOSTS:
+        return 0
+    g = _GHOSTS.get(id(buf))
+    if g is None or g[0] is not buf or g[1] != len(buf):
+        return 0
+    return g[2]
+
+
+def _set_ghost(buf: bytearray, byte: int) -> None:
+    if byte:
+        if len(_GHOSTS) >= 64:
+            _GHOSTS.clear()
+        _GHOSTS[id(buf)] = (buf, len(buf), byte)
+    elif _GHOSTS:
+        _GHOSTS.pop(id(buf), None)
+
+
 def sparse_to_raw(buf: bytes | bytearray) -> bytearray:
-    """Decode sparse opcodes into 16384 registers; CorruptHLL unless they cover exactly 16384."""
+    """Decode sparse opcodes into 16384 registers; CorruptHLL unless the runs of all the
+    opcodes add up to exactly 16384.
+
+    That is the rule of Valkey and Redis since the CVE-2025-32023 fix, which made every
+    reader (hllSparseToDense, hllMerge, like hllSparseRegHisto before) refuse any run that
+    passes the last register, where the older readers stopped at an overflowing VAL run
+    and accepted what they had read if it came to 16384."""
     raw = bytearray(REGISTERS)
     idx = 0
     p = HDR
@@ -195,17 +229,16 @@ def sparse_to_raw(buf: bytes | bytearray) -> bytearray:
             idx += op + 1
             p += 1
         elif op < 0x80:
-            idx += (((op & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
+            idx += (((op & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else ghost_byte(buf))) + 1
             p += 2
         else:
             run = (op & 3) + 1
-            if idx + run > REGISTERS:
-                break
-            value = ((op >> 2) & 0x1F) + 1
-            if run == 1:
-                raw[idx] = value
-            else:
-                raw[idx:idx + run] = bytes((value,)) * run
+            if idx + run <= REGISTERS:
+                value = ((op >> 2) & 0x1F) + 1
+                if run == 1:
+                    raw[idx] = value
+                else:
+                    raw[idx:idx + run] = bytes((value,)) * run
             idx += run
             p += 1
     if idx != REGISTERS:
@@ -228,7 +261,7 @@ def sparse_histogram(buf: bytes | bytearray) -> list[int]:
             zeros += run
             p += 1
         elif op < 0x80:
-            run = (((op & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
+            run = (((op & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else ghost_byte(buf))) + 1
             zeros += run
             p += 2
         else:
@@ -285,7 +318,7 @@ def _locate(buf: bytes | bytearray, index: int) -> tuple[int, int, int] | None:
             p = seg_end
         if k < 0:
             return None
-        span = (((buf[k] & 0x3F) << 8) | (buf[k + 1] if k + 1 < end else 0)) + 1
+        span = (((buf[k] & 0x3F) << 8) | (buf[k + 1] if k + 1 < end else ghost_byte(buf))) + 1
         if index < first + span:
             return k, first, prev
         first += span
@@ -318,7 +351,7 @@ def sparse_set(buf: bytearray, index: int, count: int, max_bytes: int) -> int:
         span = (op & 3) + 1
         oplen = 1
     else:
-        span = (((op & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
+        span = (((op & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else ghost_byte(buf))) + 1
         oplen = 2
     # Step 2: the trivial in-place cases
     if op >= 0x80:
@@ -351,12 +384,15 @@ def sparse_set(buf: bytearray, index: int, count: int, max_bytes: int) -> int:
     delta = len(seq) - oplen
     if delta > 0 and end + delta > max_bytes:
         return _promote(buf, index, count)
-    if p + oplen < end:
+    if p + oplen <= end:
         buf[p:p + oplen] = seq
-    else:                                  # the last opcode (possibly cut short)
+        _set_ghost(buf, 0)
+    else:                                  # the last opcode, an XZERO cut short
         new_len = end + delta
         buf[p:] = seq
+        ghost = buf[new_len] if new_len < len(buf) else 0
         del buf[new_len:]
+        _set_ghost(buf, ghost)
     _merge(buf, prev, len(buf))
     return 1
 
@@ -380,6 +416,7 @@ def _merge(buf: bytearray, prev: int, end: int) -> None:
                     buf[q + 1] = (nxt & 0xFC) | (n - 1)
                     del buf[q]
                     end -= 1
+                    _set_ghost(buf, 0)
                     continue
         q += 1
     _invalidate(buf)
@@ -722,7 +759,7 @@ def decode_sparse_opcodes(value: bytes | bytearray) -> str:
             out.append(f"z:{op + 1}")
             p += 1
         elif op < 0x80:
-            n = (((op & 0x3F) << 8) | (value[p + 1] if p + 1 < end else 0)) + 1
+            n = (((op & 0x3F) << 8) | (value[p + 1] if p + 1 < end else ghost_byte(value))) + 1
             out.append(f"Z:{n}")
             p += 2
         else:
@@ -780,6 +817,11 @@ def cached_registers(value: bytes | bytearray) -> _Registers:
                     break
             _CACHE[id(value)] = entry
     return entry
+
+
+def card_of(value: bytes | bytearray) -> int:
+    """The estimate PFCOUNT gives for this key alone (CorruptHLL for a bad sparse form)."""
+    return estimate(cached_registers(value).hist)
 
 
 def forget(buf: bytes | bytearray) -> None:
@@ -869,7 +911,7 @@ class HyperLogLog:
         buf = self.buf
         card = cached_card(buf)
         if card is None:
-            card = estimate(cached_registers(buf).hist)
+            card = card_of(buf)
             store_card(buf, card)
         return card
 
