@@ -176,7 +176,9 @@ class PubSub:
         if subs:
             m2, m3 = message_frames(_MESSAGE, chan + msg, 3)
             for c in tuple(subs):
-                c.send(m3 if c.resp == 3 else m2)
+                sink = c.sink
+                if sink is not None:
+                    sink(m3 if c.resp == 3 else m2)
             receivers += len(subs)
         if self.patterns:
             matchers = self.matchers
@@ -185,7 +187,9 @@ class PubSub:
                     continue
                 m2, m3 = message_frames(_PMESSAGE, _bulk(pattern) + chan + msg, 4)
                 for c in tuple(psubs):
-                    c.send(m3 if c.resp == 3 else m2)
+                    sink = c.sink
+                    if sink is not None:
+                        sink(m3 if c.resp == 3 else m2)
                 receivers += len(psubs)
         return receivers
 

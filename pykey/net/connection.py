@@ -27,7 +27,8 @@ NOREPLY = object()      # CLIENT REPLY OFF|SKIP: this command answers nothing
 
 class Connection(asyncio.Protocol):
     __slots__ = ("net", "engine", "transport", "client", "reader", "queue", "closing", "running",
-                 "deferred", "soft_since", "soft_timer", "shutdown_fd")
+                 "deferred", "soft_since", "soft_timer", "shutdown_fd", "pending_out", "pending_size",
+                 "flush_queued", "obuf_total", "obuf_ok_until", "obuf_limits")
 
     def __init__(self, net: NetServer) -> None:
         self.net = net
@@ -45,6 +46,17 @@ class Connection(asyncio.Protocol):
         self.deferred: list[bytes] = []
         self.soft_since = 0.0            # when the output buffer went over its soft limit
         self.soft_timer: asyncio.TimerHandle | None = None
+        # pushes to a client that is not running commands gather until the end of the loop
+        # turn: one write for all the messages a burst of PUBLISHes sends it
+        self.pending_out: list[bytes] = []
+        self.pending_size = 0
+        self.flush_queued = False
+        # output limit bookkeeping: bytes ever queued, and up to what total no limit can be
+        # reached (so most pushes skip the full check); obuf_limits is the config value the
+        # bound was computed with
+        self.obuf_total = 0
+        self.obuf_ok_until = 0
+        self.obuf_limits: object = None
 
     # ---------------------------------------------------------------- lifecycle
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -84,6 +96,8 @@ class Connection(asyncio.Protocol):
             _shutdown(self.shutdown_fd)
             self.shutdown_fd = -1
         self.deferred.clear()
+        self.pending_out.clear()
+        self.pending_size = 0
         if self.soft_timer is not None:
             self.soft_timer.cancel()
             self.soft_timer = None
@@ -176,6 +190,7 @@ class Connection(asyncio.Protocol):
                     break
         finally:
             self.running = False
+            self.obuf_ok_until = 0      # its commands may have changed its class (SUBSCRIBE...)
         if deferred:
             out.extend(deferred)
             deferred.clear()
@@ -226,34 +241,73 @@ class Connection(asyncio.Protocol):
         if self.deferred:                   # a woken client: its reply, then its pushes
             data = b"".join([data, *self.deferred])
             self.deferred.clear()
-        self._write(data)
+        n = len(data)
+        total = self.obuf_total + n
+        if (total >= self.obuf_ok_until
+                or self.obuf_limits is not self.engine.config.values["client-output-buffer-limit"]):
+            if self._over_limit(n + self.pending_size, total):
+                self._write_abort()
+                return
+        self.obuf_total = total
+        self.pending_out.append(data)
+        self.pending_size += n
+        if not self.flush_queued:
+            net = self.net
+            if net.loop is None:            # no event loop (a bare engine): write now
+                self.flush()
+                return
+            self.flush_queued = True
+            net.to_flush.append(self)
+            if not net.flush_scheduled:
+                net.flush_scheduled = True
+                net.loop.call_soon(net.flush_pending)
+
+    def flush(self) -> None:
+        """Write the pushes gathered during this loop turn."""
+        self.flush_queued = False
+        if self.pending_out and not self.closing and self.transport is not None:
+            self._write(b"")
 
     def _write(self, data: bytes) -> None:
-        """Hand ``data`` to the transport unless that takes the output buffer over its
-        client-output-buffer-limit: then the client is dropped with what it had pending."""
+        """Hand ``data`` (after any pending pushes) to the transport unless that takes the
+        output buffer over its client-output-buffer-limit: then the client is dropped with
+        what it had pending."""
         client = self.client
-        if self._over_limit(len(data)):
+        pending = self.pending_out
+        total = self.obuf_total + len(data)
+        if self._over_limit(len(data) + self.pending_size, total):
             self._write_abort()
             return
+        self.obuf_total = total
+        if pending:
+            pending.append(data)
+            data = b"".join(pending)
+            pending.clear()
+            self.pending_size = 0
         self.engine.stat_net_output_bytes += len(data)
         client.tot_net_out += len(data)
         self.transport.write(data)
 
-    def _over_limit(self, extra: int) -> bool:
+    def _over_limit(self, extra: int, total: int | None = None) -> bool:
         """Valkey's checkClientOutputBufferLimits: the hard limit at once, the soft limit
-        when it stays exceeded for more than its seconds."""
+        when it stays exceeded for more than its seconds. ``extra``: bytes about to be added
+        to what the transport holds; ``total``: obuf_total after adding them, to set how far
+        later pushes may go before the next full check (the buffer only grows by them)."""
         client = self.client
-        limits = self.engine.config["client-output-buffer-limit"]
+        limits = self.engine.config.values["client-output-buffer-limit"]
+        self.obuf_limits = limits
         kind = client.kind
         cls = "replica" if kind == "replica" else ("pubsub" if client.pubsub else "normal")
         hard, soft, seconds = limits[cls]
         if not hard and not soft:
+            self.obuf_ok_until = 1 << 62 if total is not None else 0
             return False
         used = self.transport.get_write_buffer_size() + extra
         if cls == "replica" and hard:
             hard = max(hard, self.engine.config["repl-backlog-size"])
         if hard and used >= hard:
             return True
+        self.obuf_ok_until = 0
         if soft and used >= soft:
             now = time.monotonic()
             if not self.soft_since:
@@ -262,6 +316,8 @@ class Connection(asyncio.Protocol):
                 return False
             return now - self.soft_since > seconds
         self.soft_since = 0.0
+        if total is not None:
+            self.obuf_ok_until = total + min(x for x in (hard, soft) if x) - used
         return False
 
     def _arm_soft_timer(self, seconds: float) -> None:
@@ -286,10 +342,14 @@ class Connection(asyncio.Protocol):
         self.net.log.warning(f"Client id={client.id} addr={client.addr} name={_name(client)} "
                              "closed for overcoming of output buffer limits.")
         self.closing = True
+        self.pending_out.clear()
+        self.pending_size = 0
         self.transport.abort()          # close() would keep the buffer until it drains
 
     def output_buffer_size(self) -> int:
-        return self.transport.get_write_buffer_size() if self.transport is not None else 0
+        if self.transport is None:
+            return 0
+        return self.transport.get_write_buffer_size() + self.pending_size
 
 
 def _name(client: Client) -> str:

@@ -29,6 +29,17 @@ class NetServer:
         self.stopped: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
         self.before_exit: list[Callable[[], None]] = []
+        # connections with pushes (Pub/Sub, invalidations) waiting for the end of this loop
+        # turn, written then in one call each (Valkey's clients_pending_write)
+        self.to_flush: list[Connection] = []
+        self.flush_scheduled = False
+
+    def flush_pending(self) -> None:
+        conns = self.to_flush
+        self.to_flush = []
+        self.flush_scheduled = False
+        for conn in conns:
+            conn.flush()
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
