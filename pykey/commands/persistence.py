@@ -218,7 +218,7 @@ def debug_reload(c: Client, *opts: bytes) -> Any:
                 if k in db.data:
                     db.delete(k)
     try:
-        rdb.install(server, res)
+        rdb.install(server, res, merge=merge)
     except RdbError as e:
         from ..log import log
         log.warning(f"Error trying to load the RDB dump: {e}")

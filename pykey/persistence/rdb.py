@@ -49,8 +49,8 @@ REDIS_VER = b"7.2.4"
 LFU_INIT_VAL = 5
 
 # The scripting engine sets this to load one library's code from an RDB/replication
-# stream (RDB_OPCODE_FUNCTION2): fn(server, code) raising ValueError with the reason.
-function_loader: Callable[[Any, bytes], None] | None = None
+# stream (RDB_OPCODE_FUNCTION2): fn(server, code, replace) raising ValueError with the reason.
+function_loader: Callable[[Any, bytes, bool], None] | None = None
 
 
 @dataclass
@@ -377,23 +377,24 @@ def _parse(data: bytes | memoryview, server: Server, now_ms: int | None, keep_ex
     return res
 
 
-def install(server: Server, res: LoadResult, replace: bool = True) -> None:
-    """Put a parsed image into the server: every database it names is replaced (or, with
-    ``replace=False``, merged over); LRU/LFU hints and volatile hashes are registered."""
+def install(server: Server, res: LoadResult, merge: bool = False) -> None:
+    """Put a parsed image into the server: keys go into their databases (over existing ones),
+    LRU/LFU hints and volatile hashes are registered. Function libraries load first; with
+    ``merge`` (DEBUG RELOAD MERGE) one that exists is replaced, else it is an error."""
     loader = function_loader
     if res.functions:
         if loader is None:
             raise RdbError("Failed loading library: this server has no function engine")
         for code in res.functions:
             try:
-                loader(server, code)
+                loader(server, code, merge)
             except ValueError as e:
                 raise RdbError(f"Failed loading library, {e}") from None
     track = server.track_access
     lru_clock = server.lru_clock
     for dbid, (data, expires) in res.dbs.items():
         db = server.dbs[dbid]
-        if replace and not db.data:
+        if not db.data:
             db.data = data
             db.expires = expires
         else:
