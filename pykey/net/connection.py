@@ -330,11 +330,12 @@ class Connection(asyncio.Protocol):
         self.soft_timer = None
         if self.closing or self.client is None or self.transport is None or not self.soft_since:
             return
-        if self._over_limit(0):
+        if self._over_limit(self.pending_size):
             self._write_abort()
         elif self.soft_since:
-            limits = self.engine.config["client-output-buffer-limit"]
-            self._arm_soft_timer(limits["pubsub" if self.client.pubsub else "normal"][2])
+            c = self.client
+            cls = "replica" if c.kind == "replica" else ("pubsub" if c.pubsub else "normal")
+            self._arm_soft_timer(self.engine.config["client-output-buffer-limit"][cls][2])
 
     def _write_abort(self) -> None:
         client = self.client

@@ -456,3 +456,28 @@ def test_publish_goes_to_the_replication_stream(pykey_factory):
                    b"*3\r\n$8\r\nSPUBLISH\r\n$2\r\nsh\r\n$2\r\nyo\r\n")
     replica.close()
     pub.close()
+
+
+def test_soft_limit_enforced_without_further_traffic(pykey_factory):
+    """Over the soft limit, then silence: the client is still dropped once the soft seconds
+    have passed (Valkey's cron check), not only on the next write."""
+    srv = pykey_factory()
+    admin = redis.Redis(port=srv.port)
+    admin.config_set("client-output-buffer-limit", "pubsub 0 256kb 1")
+    slow = Raw(srv.port, rcvbuf=4096)
+    slow.call("CLIENT", "SETNAME", "slow")
+    slow.call("SUBSCRIBE", "flood")
+    payload = b"x" * 16384
+
+    def omem() -> int | None:
+        mine = [c for c in admin.client_list() if c["name"] == "slow"]
+        return int(mine[0]["omem"]) if mine else None
+
+    for _ in range(2000):
+        admin.publish("flood", payload)
+        if (omem() or 0) >= 256 * 1024:
+            break
+    assert (omem() or 0) >= 256 * 1024
+    _wait(lambda: omem() is None, "the soft limit to drop the idle subscriber")
+    assert admin.info()["client_output_buffer_limit_disconnections"] == 1
+    slow.close()
