@@ -162,6 +162,93 @@ def _collect(z: ZSet, shape: gh.Shape, limit: int) -> list[tuple[float, float, f
     return found
 
 
+def _partial_sort(items: list, descending: bool, upto: int) -> None:
+    """Order ``items`` by distance so that positions 0..upto are right, exactly as Valkey's
+    pqsort (NetBSD's quicksort that skips the partitions outside the wanted range) leaves
+    them: which of several equally distant points make the cut depends on it."""
+    sign = -1 if descending else 1
+
+    def cmp(x, y) -> int:
+        dx, dy = x[2], y[2]
+        return sign * ((dx > dy) - (dx < dy))
+
+    def swap(i: int, j: int) -> None:
+        items[i], items[j] = items[j], items[i]
+
+    def med3(i: int, j: int, k: int) -> int:
+        if cmp(items[i], items[j]) < 0:
+            return j if cmp(items[j], items[k]) < 0 else (k if cmp(items[i], items[k]) < 0 else i)
+        return j if cmp(items[j], items[k]) > 0 else (i if cmp(items[i], items[k]) < 0 else k)
+
+    def wanted(start: int, count: int) -> bool:
+        return not ((upto_lo < start and upto < start)
+                    or (upto_lo >= start + count and upto >= start + count))
+
+    upto_lo = 0
+
+    def sort(a: int, n: int) -> None:
+        while True:
+            if n < 7:
+                for pm in range(a + 1, a + n):
+                    pl = pm
+                    while pl > a and cmp(items[pl - 1], items[pl]) > 0:
+                        swap(pl, pl - 1)
+                        pl -= 1
+                return
+            pm = a + n // 2
+            if n > 7:
+                pl, pn = a, a + n - 1
+                if n > 40:
+                    d = n // 8
+                    pl = med3(pl, pl + d, pl + 2 * d)
+                    pm = med3(pm - d, pm, pm + d)
+                    pn = med3(pn - 2 * d, pn - d, pn)
+                pm = med3(pl, pm, pn)
+            swap(a, pm)
+            pa = pb = a + 1
+            pc = pd = a + n - 1
+            while True:
+                while pb <= pc:
+                    r = cmp(items[pb], items[a])
+                    if r > 0:
+                        break
+                    if r == 0:
+                        swap(pa, pb)
+                        pa += 1
+                    pb += 1
+                while pb <= pc:
+                    r = cmp(items[pc], items[a])
+                    if r < 0:
+                        break
+                    if r == 0:
+                        swap(pc, pd)
+                        pd -= 1
+                    pc -= 1
+                if pb > pc:
+                    break
+                swap(pb, pc)
+                pb += 1
+                pc -= 1
+            pn = a + n
+            r = min(pa - a, pb - pa)
+            for k in range(r):
+                swap(a + k, pb - r + k)
+            r = min(pd - pc, pn - pd - 1)
+            for k in range(r):
+                swap(pb + k, pn - r + k)
+            r = pb - pa
+            if r > 1 and wanted(a, r):
+                sort(a, r)
+            r = pd - pc
+            if r > 1:
+                a, n = pn - r, r
+                if wanted(a, n):
+                    continue
+            return
+
+    sort(0, len(items))
+
+
 def _typed_name(c: Client, name: str) -> str:
     """The command name as the client spelled it (Valkey prints argv[0] in two errors)."""
     argv = c.server.current_argv
@@ -274,7 +361,10 @@ def _search(c: Client, name: str, args: tuple[bytes, ...], flags: int, store_key
     if not found and store_key is None:
         return []
     if sort:
-        found.sort(key=lambda p: p[2], reverse=sort == 2)
+        if count and count < len(found):
+            _partial_sort(found, sort == 2, count - 1)
+        else:                        # glibc's qsort: a stable merge sort
+            found.sort(key=lambda p: p[2], reverse=sort == 2)
     if count:
         found = found[:count]
     conversion = shape.conversion

@@ -283,3 +283,26 @@ def test_corrupted_hll_same_replies(redis_port, pykey_server, raw_client, seed):
     finally:
         ours.close()
         theirs.close()
+
+
+def test_geo_count_with_ties_picks_like_valkey(redis_port, pykey_server, raw_client):
+    """Many points at the same few places: which of the equally distant ones COUNT keeps
+    follows Valkey's partial quicksort."""
+    rng = random.Random(9)
+    ours, theirs = raw_client(pykey_server.port), raw_client(redis_port)
+    try:
+        places = [(rng.uniform(10, 12), rng.uniform(40, 42)) for _ in range(6)]
+        args = []
+        for j in range(300):
+            lon, lat = rng.choice(places)
+            args += [repr(lon), repr(lat), f"m{j}"]
+        for c in (ours, theirs):
+            c.call("FLUSHALL")
+            c.call("GEOADD", "g", *args)
+        for count in (1, 5, 7, 40, 41, 150, 299, 300, 400):
+            for order in ("ASC", "DESC"):
+                cmd = ["GEOSEARCH", "g", "FROMLONLAT", "11", "41", "BYRADIUS", "500", "km", "COUNT", str(count), order]
+                assert ours.call(*cmd) == theirs.call(*cmd), cmd
+    finally:
+        ours.close()
+        theirs.close()
