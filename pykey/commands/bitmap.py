@@ -118,7 +118,7 @@ def bitcount(c: Client, key: bytes, *args: bytes) -> int:
     if cur is None:
         return 0
     if not args:
-        return int.from_bytes(cur, "big").bit_count()
+        return _popcount(cur, 0, len(cur))
     total = len(cur)
     if len(args) < 2:
         end = total - 1
@@ -130,11 +130,26 @@ def bitcount(c: Client, key: bytes, *args: bytes) -> int:
     if start > end:
         return 0
     if not isbit:
-        return int.from_bytes(cur[start:end + 1], "big").bit_count()
+        return _popcount(cur, start, end + 1)
     value = int.from_bytes(cur[start >> 3:(end >> 3) + 1], "big")
     width = ((end >> 3) - (start >> 3) + 1) * 8
     value &= (1 << (width - (start & 7))) - 1       # drop bits before start
     return (value >> (7 - (end & 7))).bit_count()     # and after end
+
+
+_CHUNK = 1 << 20
+
+
+def _popcount(buf: bytes | bytearray, start: int, stop: int) -> int:
+    """Set bits in ``buf[start:stop]``, a megabyte at a time (a 512 MB string never becomes
+    one 512 MB integer)."""
+    if stop - start <= _CHUNK:
+        return int.from_bytes(buf[start:stop], "big").bit_count()
+    view = memoryview(buf)
+    total = 0
+    for i in range(start, stop, _CHUNK):
+        total += int.from_bytes(view[i:min(i + _CHUNK, stop)], "big").bit_count()
+    return total
 
 
 def _first_bit(chunk: bytes | bytearray, bit: int) -> int:
