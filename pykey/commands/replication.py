@@ -80,7 +80,7 @@ def replconf(c: Client, *args: bytes) -> Any:
     return OK
 
 
-@command("wait", arity=3, flags="blocking", acl="connection", group="generic", since="3.0.0",
+@command("wait", arity=3, flags="blocking", acl="connection !group", group="generic", since="3.0.0",
          tips="request_policy:all_shards response_policy:agg_min", complexity="O(1)",
          summary="Blocks until the asynchronous replication of all preceding write commands sent by the "
                  "connection is completed.")
