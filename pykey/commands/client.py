@@ -365,8 +365,8 @@ def client_unblock(c: Client, ident: bytes, *rest: bytes) -> int:
 def client_pause(c: Client, timeout: bytes, *mode: bytes):
     """CLIENT PAUSE <ms> [WRITE|ALL]: clients are delayed, not refused (engine/pause.py)."""
     from ..engine import pause
-    if len(mode) > 1:
-        raise errors.subcommand_syntax(b"client", b"pause")
+    if len(mode) > 1:        # the error quotes the subcommand as the client typed it
+        raise errors.subcommand_syntax(b"client", c.server.current_argv[1])
     pause_all = True
     if mode:
         low = mode[0].lower()

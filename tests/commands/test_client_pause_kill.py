@@ -257,7 +257,7 @@ def test_paused_client_disconnecting(c, raws):
     (("100", "READ"), "CLIENT PAUSE mode must be WRITE or ALL"),
     (("abc", "READ"), "CLIENT PAUSE mode must be WRITE or ALL"),
     (("9223372036854775807",), "timeout is out of range"),
-    (("100", "WRITE", "x"), "unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."),
+    (("100", "WRITE", "x"), "unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP."),
 ])
 def test_pause_errors(c, args, error):
     with pytest.raises(redis.ResponseError) as e:

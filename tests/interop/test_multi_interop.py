@@ -51,7 +51,8 @@ CASES = [
     "CLIENT PAUSE abc",
     "CLIENT PAUSE -1",
     "CLIENT PAUSE 1 READ",
-    "CLIENT pause 1 WRITE x",          # the error quotes the subcommand as typed; pykey: lower case
+    "CLIENT PAUSE 1 WRITE x",
+    "client Pause 1 WRITE x",
     "CLIENT PAUSE 0 ; CLIENT UNPAUSE ; CLIENT UNPAUSE",
     "CLIENT KILL 127.0.0.1:1",
     "CLIENT KILL ID 0 ; CLIENT KILL TYPE foo ; CLIENT KILL SKIPME x",
