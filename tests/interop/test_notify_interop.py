@@ -132,6 +132,10 @@ CASES = [
     "XGROUP CREATE st g $ MKSTREAM ; XACK nost g 1-1 ; XCLAIM nost g c 0 1-1 ; XAUTOCLAIM nost g c 0 0",
     "TOUCH nokey ; MEMORY USAGE nokey ; OBJECT FREQ nokey ; SCAN 0 ; KEYS * ; DBSIZE ; RANDOMKEY",
     "SET k v ; GETRANGE k 0 1 ; STRLEN k ; BITCOUNT nob 0 1 ; BITPOS nob 0 ; BITFIELD nob GET u8 0",
+    "WATCH nokey ; UNWATCH ; DEBUG DIGEST-VALUE nokey ; DEBUG OBJECT nokey ; OBJECT ENCODING nokey ; "
+    "EXPIRETIME nokey ; LPOS nokey a ; SRANDMEMBER nokey ; HRANDFIELD nokey ; ZRANDMEMBER nokey ; "
+    "GETBIT nokey 1 ; SINTERCARD 1 nokey ; LINDEX nokey 0",
+    "MULTI ; GET nokey ; SET k v ; LPUSH k x ; DEL k ; EXEC",
     # keyspace miss on reads of many types
     "GET nokey ; EXISTS nokey ; TYPE nokey ; TTL nokey ; LLEN nokey ; SCARD nokey ; HLEN nokey",
 ]
