@@ -7,11 +7,14 @@ propagation) right.
 """
 from __future__ import annotations
 
+import random
+import socket
+import time
 from typing import Any
 
 from .. import errors
 from ..engine.client import Client
-from ..engine.registry import command
+from ..engine.registry import KeySpec, command
 from ..persistence import dump as dumpfmt
 from ..persistence import rdb
 from ..persistence.encoding import RdbError
@@ -120,6 +123,212 @@ def _set_lru_lfu(c: Client, key: bytes, idle: int, freq: int) -> None:
             store[key] = freq
     elif idle >= 0 and server.track_access:
         db.access[key] = (server.lru_clock - idle) & 0xFFFFFF
+
+
+# ---------------------------------------------------------------------- MIGRATE
+_MIGRATE_CACHE_ITEMS = 64          # MIGRATE_SOCKET_CACHE_ITEMS
+_MIGRATE_CACHE_TTL = 10            # seconds an idle cached connection is kept
+_IOERR_CONNECT = errors.CommandError("IOERR error or timeout connecting to the client")
+
+
+def _migrate_keys(argv: list[bytes]) -> list[int]:
+    """migrateGetKeys: argv[3], or everything after KEYS (option arguments skipped)."""
+    skips = {b"copy": 0, b"replace": 0, b"auth": 1, b"auth2": 2}
+    i = 6
+    while i < len(argv):
+        low = argv[i].lower()
+        if low == b"keys":
+            return list(range(i + 1, len(argv))) if not argv[3] else []
+        i += skips.get(low, 0) + 1
+    return [3]
+
+
+class _MigrateLink:
+    """One cached connection to a MIGRATE target (Valkey keeps them for 10 seconds)."""
+
+    __slots__ = ("sock", "reader", "last_dbid", "last_use")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+        self.last_dbid = -1
+        self.last_use = time.time()
+
+    def close(self) -> None:
+        try:
+            self.reader.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _migrate_cache(server: Any) -> dict[bytes, _MigrateLink]:
+    cache = getattr(server, "migrate_sockets", None)
+    if cache is None:
+        cache = server.migrate_sockets = {}
+
+        def expire() -> None:
+            now = time.time()
+            for name, link in list(cache.items()):
+                if now - link.last_use > _MIGRATE_CACHE_TTL:
+                    link.close()
+                    del cache[name]
+        server.cron_hooks.append(expire)
+    return cache
+
+
+def _migrate_link(server: Any, host: bytes, port: bytes, timeout: float) -> _MigrateLink:
+    cache = _migrate_cache(server)
+    name = host + b":" + port
+    link = cache.get(name)
+    if link is not None:
+        link.last_use = time.time()
+        return link
+    if len(cache) >= _MIGRATE_CACHE_ITEMS:
+        victim = random.choice(list(cache))
+        cache.pop(victim).close()
+    try:
+        sock = socket.create_connection((host.decode("latin-1"), int(port)), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, ValueError, UnicodeError):
+        raise _IOERR_CONNECT from None
+    link = cache[name] = _MigrateLink(sock)
+    return link
+
+
+def _drop_link(server: Any, host: bytes, port: bytes) -> None:
+    link = _migrate_cache(server).pop(host + b":" + port, None)
+    if link is not None:
+        link.close()
+
+
+def _bulk(*args: bytes) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+@command("migrate", arity=-6, flags="write", group="generic", since="2.6.0", acl="keyspace dangerous",
+         tips="nondeterministic_output", keys=(3, 3, 1), getkeys=_migrate_keys,
+         key_specs=(KeySpec(("RW", "access", "delete"), ("index", 3), ("range", 0, 1, 0)),
+                    KeySpec(("RW", "access", "delete", "incomplete"), ("keyword", "KEYS", -2),
+                            ("range", -1, 1, 0))),
+         summary="Atomically transfers a key from one instance to another.",
+         complexity="This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the "
+                    "target instance. See the pages of these commands for time complexity. Also an O(N) data "
+                    "transfer between the two instances is performed.",
+         history=(("3.0.0", "Added the `COPY` and `REPLACE` options."), ("3.0.6", "Added the `KEYS` option."),
+                  ("4.0.7", "Added the `AUTH` option."), ("6.0.0", "Added the `AUTH2` option.")))
+def migrate(c: Client, host: bytes, port: bytes, key: bytes, dbarg: bytes, timeout_arg: bytes,
+            *opts: bytes) -> Any:
+    copy = replace = False
+    username = password = None
+    keys = [key]
+    i = 0
+    while i < len(opts):
+        low = opts[i].lower()
+        more = len(opts) - 1 - i
+        if low == b"copy":
+            copy = True
+        elif low == b"replace":
+            replace = True
+        elif low == b"auth":
+            if not more:
+                raise errors.SYNTAX
+            i += 1
+            password = opts[i]
+        elif low == b"auth2":
+            if more < 2:
+                raise errors.SYNTAX
+            username, password = opts[i + 1], opts[i + 2]
+            i += 2
+        elif low == b"keys":
+            if key:
+                raise errors.err("When using MIGRATE KEYS option, the key argument must be set to the empty string")
+            keys = list(opts[i + 1:])
+            break
+        else:
+            raise errors.SYNTAX
+        i += 1
+    timeout_ms = parse_int(timeout_arg)
+    dbid = parse_int(dbarg)
+    if timeout_ms <= 0:
+        timeout_ms = 1000
+    db = c.db
+    server = c.server
+    found = [(k, v) for k in keys if (v := db.lookup(k)) is not None]
+    if not found:
+        return Simple("NOKEY")
+    timeout = timeout_ms / 1000
+    for attempt in (0, 1):
+        link = _migrate_link(server, host, port, timeout)
+        parts = []
+        if password is not None:
+            parts.append(_bulk(b"AUTH", username, password) if username is not None else _bulk(b"AUTH", password))
+        select = link.last_dbid != dbid
+        if select:
+            parts.append(_bulk(b"SELECT", b"%d" % dbid))
+        sent = []
+        for k, v in found:
+            ttl = 0
+            when = db.get_expire(k)
+            if when != -1:
+                ttl = when - server.now_ms
+                if ttl < 0:
+                    continue
+                ttl = max(ttl, 1)
+            payload = dumpfmt.create(v, server.config)
+            parts.append(_bulk(b"RESTORE", k, b"%d" % ttl, payload, *((b"REPLACE",) if replace else ())))
+            sent.append(k)
+        link.sock.settimeout(timeout)
+        try:
+            link.sock.sendall(b"".join(parts))
+        except OSError as e:
+            _drop_link(server, host, port)
+            if attempt == 0 and not isinstance(e, TimeoutError):
+                continue
+            raise errors.CommandError("IOERR error or timeout writing to target instance") from None
+        try:
+            auth_reply = link.reader.readline() if password is not None else b"+OK"
+            select_reply = link.reader.readline() if select else b"+OK"
+        except OSError as e:
+            _drop_link(server, host, port)
+            if attempt == 0 and not isinstance(e, TimeoutError):
+                continue
+            raise errors.CommandError("IOERR error or timeout reading to target instance") from None
+        target_error = None
+        socket_error = None
+        deleted = []
+        for k in sent:
+            try:
+                line = link.reader.readline()
+                if not line:
+                    raise ConnectionError("closed")
+            except (OSError, ConnectionError) as e:
+                socket_error = e
+                break
+            failed = next((r for r in (auth_reply, select_reply, line) if r[:1] == b"-"), None)
+            if failed is not None:
+                if target_error is None:
+                    link.last_dbid = -1
+                    target_error = failed[1:].rstrip(b"\r\n")
+            elif not copy:
+                db.delete(k)
+                server.notify("g", "del", k, db.id)
+                server.dirty += 1
+                deleted.append(k)
+        if socket_error is not None and target_error is None and not deleted and attempt == 0 \
+                and not isinstance(socket_error, TimeoutError):
+            _drop_link(server, host, port)
+            continue
+        c.propagate_argv = [b"DEL", *deleted] if deleted else []
+        if socket_error is not None:
+            _drop_link(server, host, port)
+            if target_error is None:
+                raise errors.CommandError("IOERR error or timeout reading to target instance")
+        if target_error is not None:
+            raise errors.err("Target instance replied with error: " + target_error.decode("utf-8", "replace"))
+        link.last_dbid = dbid
+        return OK
+    raise _IOERR_CONNECT
 
 
 # ---------------------------------------------------------------------- SAVE / BGSAVE

@@ -163,3 +163,31 @@ def test_dump_payloads_restore_both_ways(redis_dir, pykey_factory, tmp_path):
     p.sadd("small-set", "a", "b")
     with pytest.raises(redis.ResponseError, match="DUMP payload version or checksum are wrong"):
         r.restore("small-set", 0, p.dump("small-set"))
+
+
+def test_migrate_to_redis_and_between_pykeys(redis_dir, pykey_factory, tmp_path):
+    r, _ = redis_dir
+    rport = r.connection_pool.connection_kwargs["port"]
+    src = redis.Redis(port=pykey_factory("--dir", str(tmp_path)).port, socket_timeout=10)
+    other = pykey_factory("--dir", str(tmp_path))
+    dst = redis.Redis(port=other.port, socket_timeout=10)
+    src.set("k", "v")
+    src.pexpire("k", 100000)
+    src.rpush("l", *range(100))
+    assert src.migrate("127.0.0.1", rport, "k", 0, 1000) == b"OK"
+    assert r.get("k") == b"v" and 90000 < r.pttl("k") <= 100000 and src.exists("k") == 0
+    assert src.migrate("127.0.0.1", rport, ["l", "missing"], 2, 1000, copy=True) == b"OK"
+    assert redis.Redis(port=rport, db=2).lrange("l", 0, -1) == src.lrange("l", 0, -1)
+    assert src.migrate("127.0.0.1", rport, "missing", 0, 1000) == b"NOKEY"
+    src.set("k", "mine")
+    r.set("k", "theirs")
+    with pytest.raises(redis.ResponseError, match="Target instance replied with error: BUSYKEY"):
+        src.migrate("127.0.0.1", rport, "k", 0, 1000)
+    assert src.get("k") == b"mine"                                  # not deleted on failure
+    assert src.migrate("127.0.0.1", other.port, "k", 0, 1000, replace=True) == b"OK"
+    assert dst.get("k") == b"mine" and src.exists("k") == 0
+    assert src.info("stats")["migrate_cached_sockets"] == 2
+    with pytest.raises(redis.ResponseError, match="^IOERR error or timeout connecting to the client$"):
+        src.migrate("127.0.0.1", 1, "l", 0, 100)
+    with pytest.raises(redis.ResponseError, match="must be set to the empty string"):
+        src.execute_command("MIGRATE", "127.0.0.1", rport, "l", 0, 1000, "KEYS", "l")
