@@ -105,6 +105,7 @@ class Primary:
         server.cron_hooks.append(self.cron)
         server.client_close_hooks.append(self.client_gone)
         server.config.watch("repl-backlog-size", self._backlog_size_changed)
+        server.change_replication_id = self.change_replid      # DEBUG CHANGE-REPL-ID
 
     # ------------------------------------------------------------ the stream
     def feed(self, dbid: int, argv: list[bytes]) -> None:

@@ -247,3 +247,13 @@ def test_wait_counts_acks_and_blocks_until_enough(srv, rc):
     assert answer == [1]
     assert rc.execute_command("WAIT", 1, 0) == 1               # already acknowledged
     rep.close()
+
+
+def test_debug_change_repl_id(pykey_factory, tmp_path):
+    srv = pykey_factory("--dir", str(tmp_path), "--enable-debug-command", "yes")
+    rc = redis.Redis(port=srv.port)
+    before = rc.info("replication")["master_replid"]
+    assert rc.execute_command("DEBUG", "CHANGE-REPL-ID") == b"OK"
+    after = rc.info("replication")
+    assert after["master_replid"] != before and len(after["master_replid"]) == 40
+    assert after["master_replid2"] == 0                  # forty zeros, parsed as a number by redis-py
