@@ -84,11 +84,16 @@ def dataset_version(server: Server) -> int:
             if h.ttl and db.data.get(key) is h:
                 return RDB_VERSION_VALKEY9
     min_version = values.min_version
+    best = RDB_VERSION - 1
     for db in server.dbs:
         for value in db.data.values():
-            if value.__class__ is not bytes and min_version(value) >= RDB_VERSION:
-                return RDB_VERSION
-    return RDB_VERSION - 1
+            if value.__class__ is not bytes:
+                v = min_version(value)
+                if v > best:
+                    if v == RDB_VERSION_VALKEY9:
+                        return v
+                    best = v
+    return best
 
 
 def _used_memory() -> int:
