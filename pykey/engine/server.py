@@ -52,7 +52,7 @@ class Server:
         self.now_ms = _time_ns() // 1_000_000
         self.now_us = self.now_ms * 1000
         self.clock_offset_ms = 0              # tests move time forward through this
-        self.lru_clock = 0
+        self.lru_clock = (self.now_ms // 1000) & 0xFFFFFF     # right from the start (cron refreshes it)
         # Per-key access times cost ~80 bytes a key in a Python dict (measured with 1M keys:
         # 106 B/key for the keys themselves), so they are kept only while an LRU/LFU eviction
         # policy needs them; OBJECT IDLETIME is approximate otherwise.
