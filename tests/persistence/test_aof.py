@@ -179,3 +179,15 @@ def test_manifest_format():
     for bad in ("file x seq 1 type z\n", "file x seq one type b\n", "file a seq 1 type b\nfile b seq 2 type b\n"):
         with pytest.raises(AofError):
             Manifest.parse(bad)
+
+
+def test_automatic_rewrite_on_growth(rc, tmp_path):
+    rc.config_set("appendonly", "yes")
+    assert _wait(lambda: _rewrite_done(rc) and rc.info("persistence")["aof_rewrites"] == 1)
+    rc.config_set("auto-aof-rewrite-min-size", 1000)
+    rc.config_set("auto-aof-rewrite-percentage", 100)
+    for i in range(100):
+        rc.set(f"key{i}", "x" * 20)                         # the incr file outgrows the base
+    assert _wait(lambda: rc.info("persistence")["aof_rewrites"] == 2 and _rewrite_done(rc))
+    info = rc.info("persistence")
+    assert info["aof_base_size"] > 0 and _manifest(tmp_path).base == "appendonly.aof.2.base.rdb"
