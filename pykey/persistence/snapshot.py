@@ -136,6 +136,7 @@ class Snapshots:
         if pid == 0:                                         # the child
             code = 1
             try:
+                _reset_signals()
                 _close_inherited_sockets()
                 work()
                 code = 0
@@ -310,6 +311,20 @@ class Snapshots:
             ("rdb_last_load_keys_expired", self.last_load_keys_expired),
             ("rdb_last_load_keys_loaded", self.last_load_keys_loaded),
         ]
+
+
+def _reset_signals() -> None:
+    """In the child: the parent's handlers write to the event loop's wakeup fd, which the
+    child shares; a SIGTERM sent to the child must end the child, not shut the parent down."""
+    try:
+        signal.set_wakeup_fd(-1)
+    except (ValueError, OSError):
+        pass
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (ValueError, OSError):
+            pass
 
 
 def _close_inherited_sockets() -> None:
