@@ -228,6 +228,9 @@ class Primary:
         self.seldb = -1                 # the stream after the snapshot starts with a SELECT
         info = rdb.ReplInfo(self.replid, self.offset, 0)
         directory = server.config["dir"] or os.getcwd()
+        if not os.access(directory, os.W_OK):       # a read-only data dir must not stop a sync
+            import tempfile
+            directory = tempfile.gettempdir()
         path = os.path.join(directory, f"temp-sync-{os.getpid()}.rdb")
         self._snapshot_path = path
         for link in waiting:
