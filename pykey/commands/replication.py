@@ -58,12 +58,13 @@ def replconf(c: Client, *args: bytes) -> Any:
         elif opt == b"capa":
             conf.setdefault("capa", set()).add(value.lower().decode("latin-1"))
         elif opt == b"ack":
-            # the replica's processed offset: never answered
+            # the replica's processed offset (and its fsynced AOF offset): never answered
             try:
                 offset = int(value)
+                fack = int(args[i + 3]) if len(args) > i + 3 and args[i + 2].lower() == b"fack" else None
             except ValueError:
                 return _noreply()
-            c.server.replication.ack(c, offset)
+            c.server.replication.ack(c, offset, fack)
             return _noreply()
         elif opt == b"getack":
             return _noreply()              # only a replica answers GETACK (with an ACK)
@@ -93,6 +94,28 @@ def wait(c: Client, numreplicas: bytes, timeout: bytes) -> Any:
     if ms < 0:
         raise errors.err("timeout is negative")
     return c.server.replication.wait(c, n, ms)
+
+
+@command("waitaof", arity=4, flags="blocking", acl="connection !group", group="generic", since="7.2.0",
+         tips="request_policy:all_shards response_policy:agg_min", complexity="O(1)",
+         summary="Blocks until all of the preceding write commands sent by the connection are written to the "
+                 "append-only file of the primary and/or replicas.")
+def waitaof(c: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes) -> Any:
+    local = parse_int(numlocal)
+    if local < 0 or local > 1:
+        raise errors.err("value is out of range, value must between 0 and 1")
+    n = parse_int(numreplicas)
+    if n < 0:
+        raise errors.err("value is out of range, must be positive")
+    try:
+        ms = parse_int(timeout)
+    except errors.CommandError:
+        raise errors.err("timeout is not an integer or out of range") from None
+    if ms < 0:
+        raise errors.err("timeout is negative")
+    if local and c.server.aof.state == "off":
+        raise errors.err("WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+    return c.server.replication.wait(c, n, ms, numlocal=local)
 
 
 @command("role", arity=1, flags="noscript loading stale fast sentinel", acl="admin dangerous", group="server",

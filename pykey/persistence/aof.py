@@ -194,6 +194,7 @@ class AppendOnly:
         self.seldb = -1
         self.manifest = Manifest()
         self.dirty_fsync = False
+        self.synced_offset = 0              # the replication offset the last fsync covered
         self.last_fsync = time.monotonic()
         self.rewrite_scheduled = False
         self.rewrite_base_seq = 0
@@ -252,6 +253,9 @@ class AppendOnly:
             log.warning(f"Error writing to the AOF file: {e.strerror or e}")
             self.last_write_ok = False
             return
+        primary = getattr(self.server, "replication", None)
+        if primary is not None and primary.backlog is None:
+            primary.bump_offset()
         if self.server.config["appendfsync"] == "always":
             os.fsync(self.fd)
         else:
@@ -264,7 +268,20 @@ class AppendOnly:
             except OSError:
                 pass
             self.dirty_fsync = False
+            primary = getattr(self.server, "replication", None)
+            self.synced_offset = primary.offset if primary is not None else 0
         self.last_fsync = time.monotonic()
+
+    def fsynced_offset(self) -> int:
+        """How far the fsynced AOF reaches in the replication stream (fsynced_reploff): all
+        of it when nothing written is waiting for an fsync (appendfsync no never fsyncs);
+        -1 when the AOF is off."""
+        if self.state == OFF:
+            return -1
+        if not self.dirty_fsync and self.server.config["appendfsync"] != "no":
+            primary = getattr(self.server, "replication", None)
+            return primary.offset if primary is not None else 0
+        return self.synced_offset
 
     def _open_incr(self, name: str) -> None:
         self._close_incr()
@@ -401,6 +418,9 @@ class AppendOnly:
         if self.state != OFF and self.server.config["appendfsync"] == "everysec" and \
                 time.monotonic() - self.last_fsync >= 1:
             self.fsync()
+            primary = getattr(self.server, "replication", None)
+            if primary is not None and primary.waiting:
+                primary.serve_waiting()
         if self.rewrite_scheduled and not self.server.snapshots.child_active():
             self.rewrite()
             return

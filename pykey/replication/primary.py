@@ -54,7 +54,7 @@ class ReplicaLink:
     """What the primary knows about one replica connection."""
 
     __slots__ = ("client", "state", "pending", "psync_offset", "listening_port", "ack_offset", "ack_time",
-                 "pre_psync", "capa_eof", "capa_psync2", "announced_ip", "bulk", "bulk_pos")
+                 "pre_psync", "capa_eof", "capa_psync2", "announced_ip", "bulk", "bulk_pos", "aof_ack_offset")
 
     def __init__(self, client: Client, pre_psync: bool) -> None:
         self.client = client
@@ -71,6 +71,7 @@ class ReplicaLink:
         self.pre_psync = pre_psync
         self.bulk = b""
         self.bulk_pos = 0
+        self.aof_ack_offset = 0
 
     def ip(self) -> str:
         if self.announced_ip:
@@ -133,6 +134,14 @@ class Primary:
                 self.stat_repl_output_bytes += len(data)
             elif state == WAIT_BGSAVE_END or state == SEND_BULK:
                 link.pending.append(data)
+
+    def bump_offset(self) -> None:
+        """No backlog: the offset still counts writes (by one each), so that WAITAOF can
+        tell which writes the AOF has fsynced (Valkey's replicationFeedReplicas)."""
+        self.offset += 1
+        writer = self.server.executing or getattr(self.server, "writing_client", None)
+        if writer is not None:
+            writer.extra["woff"] = self.offset
 
     def save_info(self) -> rdb.ReplInfo:
         """The aux fields a snapshot carries (rdbPopulateSaveInfo)."""
@@ -301,50 +310,72 @@ class Primary:
         log.notice(f"Synchronization with replica {link.ip()}:{link.listening_port} succeeded")
 
     # ------------------------------------------------------------ REPLCONF
-    def ack(self, client: Client, offset: int) -> None:
+    def ack(self, client: Client, offset: int, aof_offset: int | None = None) -> None:
         link = self.replicas.get(client.id)
         if link is None:
             return
         if offset > link.ack_offset:
             link.ack_offset = offset
+        if aof_offset is not None and aof_offset > link.aof_ack_offset:
+            link.aof_ack_offset = aof_offset
         link.ack_time = time.time()
         if self.waiting:
-            self._serve_waiting()
+            self.serve_waiting()
 
     # ------------------------------------------------------------ WAIT
     def acked(self, offset: int) -> int:
         """Replicas that acknowledged ``offset`` (replicationCountAcksByOffset)."""
         return sum(1 for x in self.replicas.values() if x.state == ONLINE and x.ack_offset >= offset)
 
-    def wait(self, client: Client, numreplicas: int, timeout_ms: int) -> Any:
-        """WAIT: the count at once when enough replicas acked (or the client may not block),
-        else park the client until they do or the timeout passes, and ask for ACKs."""
+    def aof_acked(self, offset: int) -> int:
+        """Replicas whose AOF holds ``offset`` (replicationCountAOFAcksByOffset)."""
+        return sum(1 for x in self.replicas.values() if x.state == ONLINE and x.aof_ack_offset >= offset)
+
+    def _counts(self, kind: str, offset: int) -> Any:
+        if kind == "wait":
+            return self.acked(offset)
+        aof = getattr(self.server, "aof", None)
+        local = int(aof is not None and aof.fsynced_offset() >= offset)
+        return [local, self.aof_acked(offset)]
+
+    @staticmethod
+    def _enough(kind: str, counts: Any, numreplicas: int, numlocal: int) -> bool:
+        if kind == "wait":
+            return counts >= numreplicas
+        return counts[0] >= numlocal and counts[1] >= numreplicas
+
+    def wait(self, client: Client, numreplicas: int, timeout_ms: int, numlocal: int = -1) -> Any:
+        """WAIT (``numlocal`` -1) and WAITAOF: the counts at once when they suffice (or the
+        client may not block), else park the client until they do or the timeout passes,
+        asking every replica for an ACK now."""
         from ..engine.blocking import block, deny_blocking
+        kind = "wait" if numlocal < 0 else "waitaof"
         offset = client.extra.get("woff", 0)
-        count = self.acked(offset)
-        if count >= numreplicas or deny_blocking(client):
-            return count
-        result = block(client, [], timeout_ms / 1000, lambda: count, count, kind="wait")
+        counts = self._counts(kind, offset)
+        if self._enough(kind, counts, numreplicas, numlocal) or deny_blocking(client):
+            return counts
+        result = block(client, [], timeout_ms / 1000, lambda: counts, counts, kind=kind)
         b = client.blocked
         if b is not None:
-            self.waiting.append([b, offset, numreplicas])
-            # ask every replica for an ACK now (not counted as this client's write)
-            saved = client.extra.get("woff", 0)
-            self.feed(-1, [b"REPLCONF", b"GETACK", b"*"])
-            client.extra["woff"] = saved
+            self.waiting.append([b, offset, numreplicas, numlocal, kind])
+            if self.replicas:            # not counted as this client's write
+                saved = client.extra.get("woff", 0)
+                self.feed(-1, [b"REPLCONF", b"GETACK", b"*"])
+                client.extra["woff"] = saved
         return result
 
-    def _serve_waiting(self) -> None:
+    def serve_waiting(self) -> None:
+        """Release WAIT/WAITAOF clients whose acknowledgements arrived."""
         from ..engine.blocking import unblock
         keep = []
         for entry in self.waiting:
-            b, offset, want = entry
+            b, offset, want, local, kind = entry
             if b.client.blocked is not b:
                 continue                                   # timed out or disconnected
-            count = self.acked(offset)
-            b.timeout_reply = count
-            if count >= want:
-                unblock(b, count)
+            counts = self._counts(kind, offset)
+            b.timeout_reply = counts
+            if self._enough(kind, counts, want, local):
+                unblock(b, counts)
             else:
                 keep.append(entry)
         self.waiting = keep
@@ -359,7 +390,7 @@ class Primary:
 
     def cron(self) -> None:
         if self.waiting:
-            self.waiting = [e for e in self.waiting if e[0].client.blocked is e[0]]
+            self.serve_waiting()
         for path in self._inline_done:
             self._snapshot_done(True, path)
         self._inline_done = []

@@ -191,3 +191,21 @@ def test_automatic_rewrite_on_growth(rc, tmp_path):
     assert _wait(lambda: rc.info("persistence")["aof_rewrites"] == 2 and _rewrite_done(rc))
     info = rc.info("persistence")
     assert info["aof_base_size"] > 0 and _manifest(tmp_path).base == "appendonly.aof.2.base.rdb"
+
+
+def test_waitaof_local_fsync(rc):
+    with pytest.raises(redis.ResponseError, match="numlocal is set but appendonly is disabled"):
+        rc.execute_command("WAITAOF", 1, 0, 0)
+    assert rc.execute_command("WAITAOF", 0, 0, 0) == [0, 0]
+    with pytest.raises(redis.ResponseError, match="must between 0 and 1"):
+        rc.execute_command("WAITAOF", 2, 0, 0)
+    rc.config_set("appendonly", "yes")
+    assert _wait(lambda: _rewrite_done(rc) and rc.info("persistence")["aof_enabled"] == 1
+                 and rc.info("persistence")["aof_rewrites"] == 1)
+    rc.set("k", "v")                                   # everysec: fsynced within a second
+    assert rc.execute_command("WAITAOF", 1, 0, 5000) == [1, 0]
+    assert rc.execute_command("WAITAOF", 1, 1, 50) == [1, 0]           # no replica: times out
+    rc.config_set("appendfsync", "always")
+    rc.set("k", "w")
+    assert rc.execute_command("WAITAOF", 1, 0, 0) == [1, 0]
+    rc.config_set("appendfsync", "everysec")
