@@ -306,7 +306,8 @@ PARAMS: list[Param] = [
     _b("latency-tracking", True),
     # persistence (the engines arrive with their issues; the parameters exist so that
     # `--save ""` and `--appendonly no` work as with Valkey)
-    Param("save", "special", [], multi=True, parse=_save_parse, fmt=_save_fmt),
+    # Valkey's built-in save points; `make run` and the embedded server pass `--save ""`
+    Param("save", "special", [(3600, 1), (300, 100), (60, 10000)], multi=True, parse=_save_parse, fmt=_save_fmt),
     _s("dbfilename", "dump.rdb", protected=True, check=_dbfilename_check),
     _b("appendonly", False),
     _s("appendfilename", "appendonly.aof", immutable=True),

@@ -21,6 +21,8 @@ class EmbeddedServer:
             argv += ["--port", str(free_port())]
         if "bind" not in config and "--bind" not in argv:
             argv += ["--bind", "127.0.0.1"]
+        if "save" not in config and "--save" not in argv:
+            argv += ["--save", ""]          # a test server persists nothing unless asked to
         for k, v in config.items():
             argv += ["--" + k.replace("_", "-"), str(v)]
         self.config = load(argv)
