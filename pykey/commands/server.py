@@ -15,7 +15,7 @@ from typing import Any
 from .. import REDIS_VERSION, errors, scripting
 from ..config import ConfigError
 from ..datatypes.glob import compile_glob
-from ..engine import registry
+from ..engine import argspec, registry
 from ..engine.client import Client
 from ..engine.registry import Command, command, container
 from ..protocol.replies import OK, SetReply, Simple, Verbatim
@@ -113,7 +113,7 @@ def command_docs(cmd: Command) -> dict:
     if cmd.history:
         out[b"history"] = SetReply([[v.encode(), d.encode()] for v, d in cmd.history])
     if cmd.arguments:
-        out[b"arguments"] = list(cmd.arguments)
+        out[b"arguments"] = argspec.reply(cmd.arguments)
     if cmd.subcommands:
         out[b"subcommands"] = {s.name.encode(): command_docs(s) for s in cmd.subcommands.values()}
     return out

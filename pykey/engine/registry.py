@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import argspec
+
 # Valkey's order for COMMAND INFO flags and ACL categories (both replies list them this way).
 FLAG_ORDER = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
               "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
@@ -56,7 +58,7 @@ class Command:
     deprecated_since: str | None = None
     replaced_by: str | None = None
     history: tuple[tuple[str, str], ...] = ()
-    arguments: tuple = ()
+    arguments: tuple[argspec.Arg, ...] = ()    # COMMAND DOCS arguments, parsed from ``args``
     getkeys: Callable[[list[bytes]], list[int]] | None = None
     # Valkey's getkeys procs that report flags: (position, key-spec flags) for each key of an
     # argv, for commands whose key specs cannot say it (variable_flags: SET with or without
@@ -224,22 +226,28 @@ def command(name: str, *, arity: int, flags: str = "", keys=None, group: str = "
             getkeys: Callable | None = None, key_flags_fn: Callable | None = None,
             parent: str | None = None, doc_flags: str = "",
             deprecated_since: str | None = None, replaced_by: str | None = None,
-            history: tuple = (), arguments: tuple = ()) -> Callable:
+            history: tuple = (), args: str = "") -> Callable:
     """Declare a command (or, with ``parent``, a subcommand) and register its implementation.
 
     ``keys`` is an int (one key at that index) or ``(first, last, step)``; ``key_flags`` are the
-    key-spec flags of that range; ``getkeys`` replaces both for movable keys.
+    key-spec flags of that range; ``getkeys`` replaces both for movable keys. ``args`` is the
+    usage-like argument spec of :mod:`pykey.engine.argspec` (what COMMAND DOCS describes).
     """
     first, last, step = _parse_keys(keys)
 
     def register(func: Callable | None) -> Callable | None:
         full = f"{parent}|{name}" if parent else name
+        specs = key_specs if key_specs is not None else _default_specs(first, last, step, key_flags)
+        try:
+            arguments = argspec.parse(args, len(specs))
+        except argspec.ArgSpecError as e:
+            raise argspec.ArgSpecError(f"{full}: {e}") from None
         cmd = Command(
             name=full, func=func, arity=arity, flags=frozenset(flags.split()),
             first_key=first, last_key=last, step=step, group=group, since=since,
             summary=summary, complexity=complexity, acl=tuple(acl.split()),
             tips=tuple(tips.split()), doc_flags=tuple(doc_flags.split()),
-            key_specs=key_specs if key_specs is not None else _default_specs(first, last, step, key_flags),
+            key_specs=specs,
             getkeys=getkeys, key_flags_fn=key_flags_fn, deprecated_since=deprecated_since, replaced_by=replaced_by,
             history=history, arguments=arguments)
         if parent:
