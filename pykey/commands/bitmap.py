@@ -48,7 +48,8 @@ def _string_for_write(c: Client, key: bytes, maxbit: int) -> tuple[bytearray, bo
 @command("setbit", arity=4, flags="write denyoom", keys=1, key_flags="RW access update",
          group="bitmap", since="2.2.0", complexity="O(1)",
          summary="Sets or clears the bit at offset of the string value. Creates the key if it "
-                 "doesn't exist.")
+                 "doesn't exist.",
+         args="key:key offset:integer value:integer")
 def setbit(c: Client, key: bytes, offset: bytes, value: bytes) -> int:
     off = _offset(c, offset)
     if value != b"0" and value != b"1":
@@ -71,7 +72,8 @@ def setbit(c: Client, key: bytes, offset: bytes, value: bytes) -> int:
 
 
 @command("getbit", arity=3, flags="readonly fast", keys=1, key_flags="RO access", group="bitmap",
-         since="2.2.0", complexity="O(1)", summary="Returns a bit value by offset.")
+         since="2.2.0", complexity="O(1)", summary="Returns a bit value by offset.",
+         args="key:key offset:integer")
 def getbit(c: Client, key: bytes, offset: bytes) -> int:
     off = _offset(c, offset)
     cur = c.db.get_string(key)
@@ -102,7 +104,8 @@ def _clamp(start: int, end: int, total: int) -> tuple[int, int]:
 
 @command("bitcount", arity=-2, flags="readonly", keys=1, key_flags="RO access", group="bitmap",
          since="2.6.0", complexity="O(N)", summary="Counts the number of set bits (population "
-         "counting) in a string.", history=(("7.0.0", "Added the `BYTE|BIT` option."),))
+         "counting) in a string.", history=(("7.0.0", "Added the `BYTE|BIT` option."),),
+         args="key:key [range: start:integer [end-unit-block: end:integer [unit: BYTE | BIT]@7.0.0]]")
 def bitcount(c: Client, key: bytes, *args: bytes) -> int:
     if len(args) > 3:
         raise errors.SYNTAX
@@ -164,7 +167,8 @@ def _first_bit(chunk: bytes | bytearray, bit: int) -> int:
 @command("bitpos", arity=-3, flags="readonly", keys=1, key_flags="RO access", group="bitmap",
          since="2.8.7", complexity="O(N)",
          summary="Finds the first set (1) or clear (0) bit in a string.",
-         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),),
+         args="key:key bit:integer [range: start:integer [end-unit-block: end:integer [unit: BYTE | BIT]@7.0.0]]")
 def bitpos(c: Client, key: bytes, bit_arg: bytes, *args: bytes) -> int:
     bit = parse_int(bit_arg)
     if bit != 0 and bit != 1:
@@ -253,7 +257,8 @@ def _bitop_result(op: bytes, values: list[int], size: int) -> int:
          key_specs=(KeySpec(("OW", "update"), ("index", 2), ("range", 0, 1, 0)),
                     KeySpec(("RO", "access"), ("index", 3), ("range", -1, 1, 0))),
          since="2.6.0", complexity="O(N)",
-         summary="Performs bitwise operations on multiple strings, and stores the result.")
+         summary="Performs bitwise operations on multiple strings, and stores the result.",
+         args="(operation: AND | OR | XOR | NOT | DIFF | DIFF1 | ANDOR | ONE) destkey:key key:key...")
 def bitop(c: Client, operation: bytes, dest: bytes, *sources: bytes) -> int:
     op = operation.lower()
     if op not in _BITOPS:
@@ -411,13 +416,18 @@ def _bitfield_key_flags(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
 
 @command("bitfield", arity=-2, flags="write denyoom", keys=1, key_specs=_BITFIELD_SPEC,
          key_flags_fn=_bitfield_key_flags, group="bitmap", since="3.2.0", complexity="O(1) for each subcommand specified",
-         summary="Performs arbitrary bitfield integer operations on strings.")
+         summary="Performs arbitrary bitfield integer operations on strings.",
+         args="key:key "
+              "[operation: GET (get-block: encoding offset:integer) | (write: [OVERFLOW (overflow-block: WRAP | "
+              "SAT | FAIL)] (write-operation: SET (set-block: encoding offset:integer value:integer) | "
+              "INCRBY (incrby-block: encoding offset:integer increment:integer)))]...")
 def bitfield(c: Client, key: bytes, *args: bytes) -> list:
     return _bitfield(c, key, args, False)
 
 
 @command("bitfield_ro", arity=-2, flags="readonly fast", keys=1, key_flags="RO access",
          group="bitmap", since="6.0.0", complexity="O(1) for each subcommand specified",
-         summary="Performs arbitrary read-only bitfield integer operations on strings.")
+         summary="Performs arbitrary read-only bitfield integer operations on strings.",
+         args="key:key [GET (get-block: encoding offset:integer)]...")
 def bitfield_ro(c: Client, key: bytes, *args: bytes) -> list:
     return _bitfield(c, key, args, True)

@@ -81,7 +81,8 @@ def _validate(value: bytes, what: str) -> None:
 
 @command("setname", parent="client", arity=3, flags=_F,
          tips="request_policy:all_nodes response_policy:all_succeeded", group="connection",
-         since="2.6.9", summary="Gives this connection a name.", complexity="O(1)")
+         since="2.6.9", summary="Gives this connection a name.", complexity="O(1)",
+         args="connection-name")
 def client_setname(c: Client, name: bytes):
     _validate(name, "Client names")
     c.name = name or None
@@ -97,7 +98,8 @@ def client_getname(c: Client):
 @command("setinfo", parent="client", arity=4, flags=_F,
          tips="request_policy:all_nodes response_policy:all_succeeded", group="connection",
          since="7.2.0", summary="Records the client library's name or version for this connection.",
-         complexity="O(1)")
+         complexity="O(1)",
+         args="(attr: LIB-NAME libname | LIB-VER libver)")
 def client_setinfo(c: Client, attr: bytes, value: bytes):
     low = attr.lower()
     if low not in (b"lib-name", b"lib-ver"):
@@ -118,7 +120,8 @@ def client_setinfo(c: Client, attr: bytes, value: bytes):
                                                      "`redir` fields and the optional `ID` filter."),
                   ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
                   ("7.0.3", "Added `ssub` field."), ("8.0.0", "Replaced `master` `TYPE` with `primary`. "
-                                                          "`master` still supported for backward compatibility.")))
+                                                          "`master` still supported for backward compatibility.")),
+         args="[TYPE (client-type: NORMAL | MASTER | REPLICA | PUBSUB)]@5.0.0 [ID client-id:integer...]@6.2.0")
 def client_list(c: Client, *args: bytes):
     clients = c.server.clients
     if len(args) == 2 and args[0].lower() == b"type":
@@ -153,7 +156,11 @@ def client_info(c: Client):
                             "backward compatibility."),
                   ("6.2.0", "`LADDR` option."), ("8.0.0", "`MAXAGE` option."),
                   ("8.0.0", "Replaced `master` `TYPE` with `primary`. `master` still supported for "
-                            "backward compatibility.")))
+                            "backward compatibility.")),
+         args="(filter: old-format<ip:port>!2.8.12 | (new-format: [ID client-id:integer]@2.8.12 | "
+              "[TYPE (client-type: NORMAL | MASTER@3.2.0 | PRIMARY@8.0.0 | SLAVE | REPLICA@5.0.0 | "
+              "PUBSUB)]@2.8.12 | [USER username] | [ADDR addr<ip:port>] | [LADDR laddr<ip:port>]@6.2.0 | "
+              "[SKIPME (YES | NO)] | [MAXAGE maxage:integer]@8.0.0)...)")
 def client_kill(c: Client, *args: bytes):
     addr = laddr = user = None
     ctype = None
@@ -238,21 +245,24 @@ def _on_off(arg: bytes) -> bool:
 
 
 @command("no-evict", parent="client", arity=3, flags=_ADMIN, group="connection", since="7.0.0",
-         summary="Turns client eviction off or on for this connection.", complexity="O(1)")
+         summary="Turns client eviction off or on for this connection.", complexity="O(1)",
+         args="(enabled: ON | OFF)")
 def client_no_evict(c: Client, mode: bytes):
     c.no_evict = _on_off(mode)
     return OK
 
 
 @command("no-touch", parent="client", arity=3, flags="noscript loading stale", group="connection",
-         since="7.2.0", summary="Chooses whether this connection's commands update the LRU/LFU data of the keys they access.", complexity="O(1)")
+         since="7.2.0", summary="Chooses whether this connection's commands update the LRU/LFU data of the keys they access.", complexity="O(1)",
+         args="(enabled: ON | OFF)")
 def client_no_touch(c: Client, mode: bytes):
     c.no_touch = _on_off(mode)
     return OK
 
 
 @command("reply", parent="client", arity=3, flags=_F, group="connection", since="3.2.0",
-         summary="Turns the server's replies to this connection on, off, or off for the next command.", complexity="O(1)")
+         summary="Turns the server's replies to this connection on, off, or off for the next command.", complexity="O(1)",
+         args="(action: ON | OFF | SKIP)")
 def client_reply(c: Client, mode: bytes):
     low = mode.lower()
     if low == b"on":
@@ -336,7 +346,8 @@ def client_help(c: Client):
 
 @command("unblock", parent="client", arity=-3, flags=_ADMIN, group="connection", since="5.0.0",
          summary="Wakes another connection that is waiting in a blocking command.",
-         complexity="O(log N) where N is the number of client connections")
+         complexity="O(log N) where N is the number of client connections",
+         args="client-id:integer [unblock-type: TIMEOUT | ERROR]")
 def client_unblock(c: Client, ident: bytes, *rest: bytes) -> int:
     """Release a parked client as if it timed out, or with an UNBLOCKED error."""
     from ..engine.blocking import unblock
@@ -361,7 +372,8 @@ def client_unblock(c: Client, ident: bytes, *rest: bytes) -> int:
 @command("pause", parent="client", arity=-3, flags=_ADMIN, group="connection", since="3.0.0",
          summary="Delays the commands of every client (or only their writes) for a while.",
          complexity="O(1)",
-         history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
+         history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),),
+         args="timeout:integer [mode: WRITE | ALL]@6.2.0")
 def client_pause(c: Client, timeout: bytes, *mode: bytes):
     """CLIENT PAUSE <ms> [WRITE|ALL]: clients are delayed, not refused (engine/pause.py)."""
     from ..engine import pause

@@ -13,7 +13,8 @@ _CONN = "noscript loading stale fast no_auth allow_busy"
 
 
 @command("ping", arity=-1, flags="fast", group="connection", since="1.0.0",
-         summary="Checks that the server is alive, replying PONG or the given message.")
+         summary="Checks that the server is alive, replying PONG or the given message.",
+         args="[message]")
 def ping(c: Client, *args: bytes):
     if len(args) > 1:
         raise errors.wrong_arity("ping")
@@ -23,13 +24,15 @@ def ping(c: Client, *args: bytes):
 
 
 @command("echo", arity=2, flags="loading stale fast", group="connection", since="1.0.0",
-         summary="Replies with the message it was sent.")
+         summary="Replies with the message it was sent.",
+         args="message")
 def echo(c: Client, message: bytes) -> bytes:
     return message
 
 
 @command("select", arity=2, flags="loading stale fast", group="connection", since="1.0.0",
-         summary="Switches the connection to another numbered database.")
+         summary="Switches the connection to another numbered database.",
+         args="index:integer")
 def select(c: Client, index: bytes):
     n = parse_int(index)
     if n < -(2**31) or n > 2**31 - 1:  # getIntFromObject: a C int
@@ -50,7 +53,8 @@ def _check_password(c: Client, username: bytes, password: bytes) -> bool:
 
 
 @command("auth", arity=-2, flags=_CONN, group="connection", since="1.0.0",
-         summary="Logs the connection in with a password, optionally for a named user.")
+         summary="Logs the connection in with a password, optionally for a named user.",
+         args="[username]@6.0.0 password")
 def auth(c: Client, *args: bytes):
     if len(args) > 2:
         raise errors.SYNTAX
@@ -70,7 +74,8 @@ def auth(c: Client, *args: bytes):
 
 
 @command("hello", arity=-1, flags=_CONN, group="connection", since="6.0.0",
-         summary="Negotiates the protocol version and optionally authenticates and names the connection.")
+         summary="Negotiates the protocol version and optionally authenticates and names the connection.",
+         args="[arguments: protover:integer [AUTH (username password)] [SETNAME clientname]]")
 def hello(c: Client, *args: bytes):
     proto = None
     i = 0

@@ -33,7 +33,8 @@ def _refuse_oom(c: Client) -> None:
 @command("load", parent="function", arity=-3, flags="noscript write denyoom", group="scripting",
          since="7.0.0", summary="Creates a library.",
          complexity="O(1) (considering compilation time is redundant)",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         args="[REPLACE] function-code")
 def function_load(c: Client, *args: bytes):
     replace = False
     i = 0
@@ -59,7 +60,8 @@ def function_load(c: Client, *args: bytes):
 
 @command("delete", parent="function", arity=3, flags="noscript write", group="scripting", since="7.0.0",
          summary="Deletes a library and its functions.", complexity="O(1)",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         args="library-name")
 def function_delete(c: Client, name: bytes):
     libs = state.get(c.server).libraries
     found = libs.get(name)
@@ -73,7 +75,8 @@ def function_delete(c: Client, name: bytes):
 @command("flush", parent="function", arity=-2, flags="noscript write", group="scripting", since="7.0.0",
          summary="Deletes all libraries and functions.",
          complexity="O(N) where N is the number of functions deleted",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         args="[flush-type: ASYNC | SYNC]")
 def function_flush(c: Client, *opts: bytes):
     if len(opts) > 1:
         raise errors.subcommand_syntax(b"function", b"flush")
@@ -86,7 +89,8 @@ def function_flush(c: Client, *opts: bytes):
 
 @command("list", parent="function", arity=-2, flags="noscript", group="scripting", since="7.0.0",
          summary="Returns information about all libraries.",
-         complexity="O(N) where N is the number of functions", tips="nondeterministic_output_order")
+         complexity="O(N) where N is the number of functions", tips="nondeterministic_output_order",
+         args="[LIBRARYNAME library-name-pattern] [WITHCODE]")
 def function_list(c: Client, *args: bytes):
     with_code = False
     pattern = None
@@ -146,7 +150,8 @@ def function_dump(c: Client):
 @command("restore", parent="function", arity=-3, flags="noscript write denyoom", group="scripting",
          since="7.0.0", summary="Restores all libraries from a payload.",
          complexity="O(N) where N is the number of functions on the payload",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         args="serialized-value [policy: FLUSH | APPEND | REPLACE]")
 def function_restore(c: Client, payload: bytes, *opts: bytes):
     if len(opts) > 1:
         raise errors.subcommand_syntax(b"function", b"restore")
@@ -248,7 +253,8 @@ _DEPENDS = "Depends on the function that is executed."
          group="scripting", since="7.0.0", summary="Invokes a function.", complexity=_DEPENDS,
          key_specs=(KeySpec(("RW", "access", "update"), ("index", 2), ("keynum", 0, 1, 1),
                             notes=_FCALL_NOTES_RW),),
-         getkeys=numkeys_keys)
+         getkeys=numkeys_keys,
+         args="function numkeys:integer [key:key...] [arg...]")
 def fcall(c: Client, name: bytes, numkeys: bytes, *rest: bytes):
     return _fcall(c, name, numkeys, rest, False)
 
@@ -256,7 +262,8 @@ def fcall(c: Client, name: bytes, numkeys: bytes, *rest: bytes):
 @command("fcall_ro", arity=-3, flags="noscript skip_monitor no_mandatory_keys stale readonly",
          group="scripting", since="7.0.0", summary="Invokes a read-only function.", complexity=_DEPENDS,
          key_specs=(KeySpec(("RO", "access"), ("index", 2), ("keynum", 0, 1, 1), notes=_FCALL_NOTES_RO),),
-         getkeys=numkeys_keys)
+         getkeys=numkeys_keys,
+         args="function numkeys:integer [key:key...] [arg...]")
 def fcall_ro(c: Client, name: bytes, numkeys: bytes, *rest: bytes):
     return _fcall(c, name, numkeys, rest, True)
 

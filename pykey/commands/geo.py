@@ -57,7 +57,9 @@ def _coordinate(c: Client, x: float):
          complexity="O(log(N)) for each item added, where N is the number of elements in the "
                     "sorted set.",
          summary="Adds members with their longitude and latitude to a geospatial index, creating "
-                 "the key if needed.")
+                 "the key if needed.",
+         args="key:key [condition: NX | XX]@6.2.0 [change=CH]@6.2.0 "
+              "(data: longitude:double latitude:double member)...")
 def geoadd(c: Client, key: bytes, *args: bytes):
     i = 0
     nx = xx = False
@@ -86,7 +88,8 @@ def geoadd(c: Client, key: bytes, *args: bytes):
 # ---------------------------------------------------------------- point lookups
 @command("geopos", arity=-2, flags="readonly", keys=1, key_flags="RO access", group=_GROUP,
          since="3.2.0", complexity="O(1) for each member requested.",
-         summary="Returns the longitude and latitude of members of a geospatial index.")
+         summary="Returns the longitude and latitude of members of a geospatial index.",
+         args="key:key [member...]")
 def geopos(c: Client, key: bytes, *members: bytes) -> list:
     z = _zset(c, key)
     out: list = []
@@ -102,7 +105,8 @@ def geopos(c: Client, key: bytes, *members: bytes) -> list:
 
 @command("geohash", arity=-2, flags="readonly", keys=1, key_flags="RO access", group=_GROUP,
          since="3.2.0", complexity="O(1) for each member requested.",
-         summary="Returns members of a geospatial index as standard 11-character geohash strings.")
+         summary="Returns members of a geospatial index as standard 11-character geohash strings.",
+         args="key:key [member...]")
 def geohash(c: Client, key: bytes, *members: bytes) -> list:
     z = _zset(c, key)
     out: list = []
@@ -114,7 +118,8 @@ def geohash(c: Client, key: bytes, *members: bytes) -> list:
 
 @command("geodist", arity=-4, flags="readonly", keys=1, key_flags="RO access", group=_GROUP,
          since="3.2.0", complexity="O(1)",
-         summary="Returns the distance between two members of a geospatial index.")
+         summary="Returns the distance between two members of a geospatial index.",
+         args="key:key member1 member2 [unit: M | KM | FT | MI]")
 def geodist(c: Client, key: bytes, member1: bytes, member2: bytes, *unit: bytes):
     to_meter = 1.0
     if len(unit) == 1:
@@ -419,7 +424,10 @@ def _radius_specs(start: int) -> tuple[KeySpec, ...]:
          history=_NEAR_HISTORY, deprecated_since="6.2.0", doc_flags="deprecated",
          replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
          summary="Queries a geospatial index for members within a distance of a point; can "
-                 "store the result.")
+                 "store the result.",
+         args="key:key longitude:double latitude:double radius:double (unit: M | KM | FT | MI) [WITHCOORD] "
+              "[WITHDIST] [WITHHASH] [count-block: COUNT count:integer [ANY]@6.2.0] [order: ASC | DESC] "
+              "[store: STORE storekey:key<key> | STOREDIST storedistkey:key<key>]")
 def georadius(c: Client, *args: bytes):
     return _search(c, "GEORADIUS", args, _COORDS)
 
@@ -428,7 +436,9 @@ def georadius(c: Client, *args: bytes):
          since="3.2.10", complexity=_SEARCH_COMPLEXITY, history=_NEAR_HISTORY,
          deprecated_since="6.2.0", doc_flags="deprecated",
          replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
-         summary="Returns members of a geospatial index within a distance of a point.")
+         summary="Returns members of a geospatial index within a distance of a point.",
+         args="key:key longitude:double latitude:double radius:double (unit: M | KM | FT | MI) [WITHCOORD] "
+              "[WITHDIST] [WITHHASH] [count-block: COUNT count:integer [ANY]@6.2.0] [order: ASC | DESC]")
 def georadius_ro(c: Client, *args: bytes):
     return _search(c, "GEORADIUS_RO", args, _COORDS | _NOSTORE)
 
@@ -439,7 +449,10 @@ def georadius_ro(c: Client, *args: bytes):
          replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` "
                      "arguments",
          summary="Queries a geospatial index for members within a distance of a member; can "
-                 "store the result.")
+                 "store the result.",
+         args="key:key member radius:double (unit: M | KM | FT | MI) [WITHCOORD] [WITHDIST] [WITHHASH] "
+              "[count-block: COUNT count:integer [ANY]] [order: ASC | DESC] "
+              "[store: STORE storekey:key<key> | STOREDIST storedistkey:key<key>]")
 def georadiusbymember(c: Client, *args: bytes):
     return _search(c, "GEORADIUSBYMEMBER", args, _MEMBER)
 
@@ -448,7 +461,9 @@ def georadiusbymember(c: Client, *args: bytes):
          group=_GROUP, since="3.2.10", complexity=_SEARCH_COMPLEXITY, history=_NEAR_HISTORY,
          deprecated_since="6.2.0", doc_flags="deprecated",
          replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
-         summary="Returns members of a geospatial index within a distance of a member.")
+         summary="Returns members of a geospatial index within a distance of a member.",
+         args="key:key member radius:double (unit: M | KM | FT | MI) [WITHCOORD] [WITHDIST] [WITHHASH] "
+              "[count-block: COUNT count:integer [ANY]] [order: ASC | DESC]")
 def georadiusbymember_ro(c: Client, *args: bytes):
     return _search(c, "GEORADIUSBYMEMBER_RO", args, _MEMBER | _NOSTORE)
 
@@ -461,7 +476,11 @@ _UNITS_HISTORY = (("7.0.0", "Added support for uppercase unit names."),)
 
 @command("geosearch", arity=-7, flags="readonly", keys=1, key_specs=(_RO_SPEC,), group=_GROUP,
          since="6.2.0", complexity=_BOX_COMPLEXITY, history=_UNITS_HISTORY,
-         summary="Finds the members of a geospatial index inside a circle or a box.")
+         summary="Finds the members of a geospatial index inside a circle or a box.",
+         args="key:key (from: FROMMEMBER member | FROMLONLAT (longitude:double latitude:double)) "
+              "(by: (circle: BYRADIUS radius:double (unit: M | KM | FT | MI)) | "
+              "(box: BYBOX width:double height:double (unit: M | KM | FT | MI))) [order: ASC | DESC] "
+              "[count-block: COUNT count:integer [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH]")
 def geosearch(c: Client, *args: bytes):
     return _search(c, "GEOSEARCH", args, _SEARCH)
 
@@ -471,6 +490,10 @@ def geosearch(c: Client, *args: bytes):
                     KeySpec(("RO", "access"), ("index", 2), ("range", 0, 1, 0))),
          group=_GROUP, since="6.2.0", complexity=_BOX_COMPLEXITY, history=_UNITS_HISTORY,
          summary="Finds the members of a geospatial index inside a circle or a box and stores "
-                 "them (or their distances) in a sorted set.")
+                 "them (or their distances) in a sorted set.",
+         args="destination:key source:key (from: FROMMEMBER member | FROMLONLAT (longitude:double latitude:double)) "
+              "(by: (circle: BYRADIUS radius:double (unit: M | KM | FT | MI)) | "
+              "(box: BYBOX width:double height:double (unit: M | KM | FT | MI))) [order: ASC | DESC] "
+              "[count-block: COUNT count:integer [ANY]] [STOREDIST]")
 def geosearchstore(c: Client, dest: bytes, *args: bytes):
     return _search(c, "GEOSEARCHSTORE", args, _SEARCH | _SEARCHSTORE, store_key=dest)

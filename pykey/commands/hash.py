@@ -203,7 +203,8 @@ def _hset_pairs(c: Client, key: bytes, args: tuple[bytes, ...], name: str) -> in
          since="2.0.0", history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),),
          summary="Assigns values to one or more hash fields, creating the hash if needed.",
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the "
-                    "command is called with multiple field/value pairs.")
+                    "command is called with multiple field/value pairs.",
+         args="key:key (data: field value)...")
 def hset(c: Client, key: bytes, *args: bytes) -> int:
     return _hset_pairs(c, key, args, "hset")
 
@@ -211,7 +212,8 @@ def hset(c: Client, key: bytes, *args: bytes) -> int:
 @command("hmset", arity=-4, flags="write denyoom fast", keys=1, key_flags="RW update", group="hash",
          since="2.0.0", doc_flags="deprecated", deprecated_since="4.0.0",
          replaced_by="`HSET` with multiple field-value pairs",
-         summary="Assigns values to several hash fields (older form of HSET).", complexity="O(N) where N is the number of fields being set.")
+         summary="Assigns values to several hash fields (older form of HSET).", complexity="O(N) where N is the number of fields being set.",
+         args="key:key (data: field value)...")
 def hmset(c: Client, key: bytes, *args: bytes):
     _hset_pairs(c, key, args, "hmset")
     return OK
@@ -219,7 +221,8 @@ def hmset(c: Client, key: bytes, *args: bytes):
 
 @command("hsetnx", arity=4, flags="write denyoom fast", keys=1, key_flags="RW insert", group="hash",
          since="2.0.0", summary="Assigns a value to a hash field, but only if that field is absent.",
-         complexity="O(1)")
+         complexity="O(1)",
+         args="key:key field value")
 def hsetnx(c: Client, key: bytes, field: bytes, value: bytes) -> int:
     h = _get_or_create(c, key)
     if field in h:
@@ -237,7 +240,8 @@ def hsetnx(c: Client, key: bytes, field: bytes, value: bytes) -> int:
 
 
 @command("hget", arity=3, flags="readonly fast", keys=1, key_flags="RO access", group="hash",
-         since="2.0.0", summary="Fetches the value stored in one hash field.", complexity="O(1)")
+         since="2.0.0", summary="Fetches the value stored in one hash field.", complexity="O(1)",
+         args="key:key field")
 def hget(c: Client, key: bytes, field: bytes) -> bytes | None:
     h = _get(c, key)
     return None if h is None else h.get(field)
@@ -245,7 +249,8 @@ def hget(c: Client, key: bytes, field: bytes) -> bytes | None:
 
 @command("hmget", arity=-3, flags="readonly fast", keys=1, key_flags="RO access", group="hash",
          since="2.0.0", summary="Fetches the values stored in several hash fields.",
-         complexity="O(N) where N is the number of fields being requested.")
+         complexity="O(N) where N is the number of fields being requested.",
+         args="key:key field...")
 def hmget(c: Client, key: bytes, *fields: bytes) -> list:
     h = _get(c, key)
     if h is None:
@@ -257,7 +262,8 @@ def hmget(c: Client, key: bytes, *fields: bytes) -> list:
 @command("hdel", arity=-3, flags="write fast", keys=1, key_flags="RW delete", group="hash",
          since="2.0.0", history=(("2.4.0", "Accepts multiple `field` arguments."),),
          summary="Removes fields from a hash; an emptied hash is deleted.",
-         complexity="O(N) where N is the number of fields to be removed.")
+         complexity="O(N) where N is the number of fields to be removed.",
+         args="key:key field...")
 def hdel(c: Client, key: bytes, *fields: bytes) -> int:
     h = _get(c, key)
     if h is None:
@@ -283,21 +289,24 @@ def hdel(c: Client, key: bytes, *fields: bytes) -> int:
 
 
 @command("hexists", arity=3, flags="readonly fast", keys=1, key_flags="RO", group="hash", since="2.0.0",
-         summary="Tells whether a hash has a given field.", complexity="O(1)")
+         summary="Tells whether a hash has a given field.", complexity="O(1)",
+         args="key:key field")
 def hexists(c: Client, key: bytes, field: bytes) -> int:
     h = _get(c, key)
     return 1 if h is not None and field in h else 0
 
 
 @command("hlen", arity=2, flags="readonly fast", keys=1, key_flags="RO", group="hash", since="2.0.0",
-         summary="Counts the fields of a hash.", complexity="O(1)")
+         summary="Counts the fields of a hash.", complexity="O(1)",
+         args="key:key")
 def hlen(c: Client, key: bytes) -> int:
     h = _get(c, key)
     return 0 if h is None else len(h)
 
 
 @command("hstrlen", arity=3, flags="readonly fast", keys=1, key_flags="RO", group="hash", since="3.2.0",
-         summary="Gives the byte length of the value in a hash field.", complexity="O(1)")
+         summary="Gives the byte length of the value in a hash field.", complexity="O(1)",
+         args="key:key field")
 def hstrlen(c: Client, key: bytes, field: bytes) -> int:
     h = _get(c, key)
     if h is None:
@@ -308,7 +317,8 @@ def hstrlen(c: Client, key: bytes, field: bytes) -> int:
 
 @command("hkeys", arity=2, flags="readonly", keys=1, key_flags="RO access", group="hash", since="2.0.0",
          tips="nondeterministic_output_order", summary="Lists the field names of a hash.",
-         complexity="O(N) where N is the size of the hash.")
+         complexity="O(N) where N is the size of the hash.",
+         args="key:key")
 def hkeys(c: Client, key: bytes) -> list:
     h = _get(c, key)
     return [] if h is None else list(h)
@@ -316,7 +326,8 @@ def hkeys(c: Client, key: bytes) -> list:
 
 @command("hvals", arity=2, flags="readonly", keys=1, key_flags="RO access", group="hash", since="2.0.0",
          tips="nondeterministic_output_order", summary="Lists the values stored in a hash.",
-         complexity="O(N) where N is the size of the hash.")
+         complexity="O(N) where N is the size of the hash.",
+         args="key:key")
 def hvals(c: Client, key: bytes) -> list:
     h = _get(c, key)
     return [] if h is None else list(h.values())
@@ -324,14 +335,16 @@ def hvals(c: Client, key: bytes) -> list:
 
 @command("hgetall", arity=2, flags="readonly", keys=1, key_flags="RO access", group="hash", since="2.0.0",
          tips="nondeterministic_output_order", summary="Lists every field of a hash together with its value.",
-         complexity="O(N) where N is the size of the hash.")
+         complexity="O(N) where N is the size of the hash.",
+         args="key:key")
 def hgetall(c: Client, key: bytes) -> dict:
     h = _get(c, key)
     return {} if h is None else dict(h)
 
 
 @command("hincrby", arity=4, flags="write denyoom fast", keys=1, key_flags="RW access update", group="hash",
-         since="2.0.0", summary="Adds an integer to the number in a hash field, treating a missing field as 0.", complexity="O(1)")
+         since="2.0.0", summary="Adds an integer to the number in a hash field, treating a missing field as 0.", complexity="O(1)",
+         args="key:key field increment:integer")
 def hincrby(c: Client, key: bytes, field: bytes, incr_arg: bytes) -> int:
     incr = parse_int(incr_arg)
     h = _get_or_create(c, key)
@@ -376,7 +389,8 @@ def _drop_if_empty(c: Client, key: bytes, h: HashType) -> None:
 
 @command("hincrbyfloat", arity=4, flags="write denyoom fast", keys=1, key_flags="RW access update",
          group="hash", since="2.6.0",
-         summary="Adds a floating point amount to the number in a hash field, treating a missing field as 0.", complexity="O(1)")
+         summary="Adds a floating point amount to the number in a hash field, treating a missing field as 0.", complexity="O(1)",
+         args="key:key field increment:double")
 def hincrbyfloat(c: Client, key: bytes, field: bytes, incr_arg: bytes) -> bytes:
     incr = parse_long_double(incr_arg)
     if incr is None:
@@ -412,7 +426,8 @@ def hincrbyfloat(c: Client, key: bytes, field: bytes, incr_arg: bytes) -> bytes:
 
 @command("hrandfield", arity=-2, flags="readonly", keys=1, key_flags="RO access", group="hash",
          since="6.2.0", tips="nondeterministic_output", summary="Picks random fields of a hash, optionally with their values.",
-         complexity="O(N) where N is the number of fields returned")
+         complexity="O(N) where N is the number of fields returned",
+         args="key:key [options: count:integer [WITHVALUES]]")
 def hrandfield(c: Client, key: bytes, *rest: bytes):
     if not rest:
         h = _get(c, key)
@@ -452,7 +467,8 @@ def hrandfield(c: Client, key: bytes, *rest: bytes):
          tips="nondeterministic_output", summary="Walks through the fields and values of a hash with a cursor.",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
                     "calls for the cursor to return back to 0. N is the number of elements inside the "
-                    "collection.")
+                    "collection.",
+         args="key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [NOVALUES]")
 def hscan(c: Client, key: bytes, cursor_arg: bytes, *opts: bytes) -> list:
     cursor = parse_cursor(cursor_arg)
     h = _get(c, key)
@@ -577,22 +593,29 @@ def _hexpire_doc(unit: str, at: bool) -> dict:
                 summary=f"Sets an expiry on hash fields, given as {what}.")
 
 
-@command("hexpire", **_hexpire_doc("seconds", False))
+@command("hexpire", **_hexpire_doc("seconds", False),
+         args="key:key seconds:integer [condition: NX | XX | GT | LT] FIELDS (numfields:integer field...)")
 def hexpire(c: Client, key: bytes, seconds: bytes, *rest: bytes) -> list[int]:
     return _hexpire(c, key, seconds, rest, True, True, "hexpire")
 
 
-@command("hpexpire", **_hexpire_doc("milliseconds", False))
+@command("hpexpire", **_hexpire_doc("milliseconds", False),
+         args="key:key milliseconds:integer [condition: NX | XX | GT | LT]@9.0.0 FIELDS "
+              "(numfields:integer#0 field...)")
 def hpexpire(c: Client, key: bytes, ms: bytes, *rest: bytes) -> list[int]:
     return _hexpire(c, key, ms, rest, False, True, "hpexpire")
 
 
-@command("hexpireat", **_hexpire_doc("seconds", True))
+@command("hexpireat", **_hexpire_doc("seconds", True),
+         args="key:key unix-time-seconds:integer [condition: NX | XX | GT | LT]@9.0.0 FIELDS "
+              "(numfields:integer#0 field...)")
 def hexpireat(c: Client, key: bytes, when: bytes, *rest: bytes) -> list[int]:
     return _hexpire(c, key, when, rest, True, False, "hexpireat")
 
 
-@command("hpexpireat", **_hexpire_doc("milliseconds", True))
+@command("hpexpireat", **_hexpire_doc("milliseconds", True),
+         args="key:key unix-time-milliseconds:integer [condition: NX | XX | GT | LT]@9.0.0 FIELDS "
+              "(numfields:integer#0 field...)")
 def hpexpireat(c: Client, key: bytes, when: bytes, *rest: bytes) -> list[int]:
     return _hexpire(c, key, when, rest, False, False, "hpexpireat")
 
@@ -630,29 +653,34 @@ def _httl_doc(what: str) -> dict:
                 since="9.0.0", complexity=_HEXPIRE_COMPLEXITY, summary=f"Gives the {what} of hash fields.")
 
 
-@command("httl", **_httl_doc("remaining time to live in seconds"))
+@command("httl", **_httl_doc("remaining time to live in seconds"),
+         args="key:key FIELDS (numfields:integer#0 field...)")
 def httl(c: Client, key: bytes, _fields: bytes, numfields: bytes, *fields: bytes) -> list[int]:
     return _httl(c, key, numfields, fields, False, False)
 
 
-@command("hpttl", **_httl_doc("remaining time to live in milliseconds"))
+@command("hpttl", **_httl_doc("remaining time to live in milliseconds"),
+         args="key:key FIELDS (numfields:integer#0 field...)")
 def hpttl(c: Client, key: bytes, _fields: bytes, numfields: bytes, *fields: bytes) -> list[int]:
     return _httl(c, key, numfields, fields, True, False)
 
 
-@command("hexpiretime", **_httl_doc("absolute expiry time (Unix seconds)"))
+@command("hexpiretime", **_httl_doc("absolute expiry time (Unix seconds)"),
+         args="key:key FIELDS (numfields:integer#0 field...)")
 def hexpiretime(c: Client, key: bytes, _fields: bytes, numfields: bytes, *fields: bytes) -> list[int]:
     return _httl(c, key, numfields, fields, False, True)
 
 
-@command("hpexpiretime", **_httl_doc("absolute expiry time (Unix milliseconds)"))
+@command("hpexpiretime", **_httl_doc("absolute expiry time (Unix milliseconds)"),
+         args="key:key FIELDS (numfields:integer#0 field...)")
 def hpexpiretime(c: Client, key: bytes, _fields: bytes, numfields: bytes, *fields: bytes) -> list[int]:
     return _httl(c, key, numfields, fields, True, True)
 
 
 @command("hpersist", arity=-5, flags="write fast", keys=1, key_flags="RW update", group="hash",
          since="9.0.0", complexity=_HEXPIRE_COMPLEXITY,
-         summary="Removes the expiry of hash fields, making them persistent.")
+         summary="Removes the expiry of hash fields, making them persistent.",
+         args="key:key FIELDS (numfields:integer#0 field...)")
 def hpersist(c: Client, key: bytes, _fields: bytes, numfields: bytes, *fields: bytes) -> list[int]:
     _fields_after_numfields(numfields, fields, errors.NUMFIELDS_MISMATCH)
     h = _get(c, key)
@@ -716,7 +744,10 @@ def _ex_when(flags: set[str], expire: bytes, now: int, name: str) -> int:
 
 @command("hgetex", arity=-5, flags="write fast", keys=1, key_flags="RW access", group="hash",
          since="9.0.0", complexity=_HEXPIRE_COMPLEXITY,
-         summary="Fetches hash fields and optionally sets or removes their expiry.")
+         summary="Fetches hash fields and optionally sets or removes their expiry.",
+         args="key:key "
+              "[expiration: EX seconds:integer | PX milliseconds:integer | EXAT unix-time-seconds:unix-time | "
+              "PXAT unix-time-milliseconds:unix-time | PERSIST] FIELDS (numfields:integer#0 field...)")
 def hgetex(c: Client, key: bytes, *rest: bytes) -> list:
     fi = _find_fields(rest, 0)
     numfields = -1
@@ -777,7 +808,10 @@ def hgetex(c: Client, key: bytes, *rest: bytes) -> list:
 
 @command("hsetex", arity=-6, flags="write denyoom fast", keys=1, key_flags="RW insert", group="hash",
          since="9.0.0", complexity=_HEXPIRE_COMPLEXITY,
-         summary="Assigns hash fields and optionally sets their expiry, all or none of them.")
+         summary="Assigns hash fields and optionally sets their expiry, all or none of them.",
+         args="key:key [fields-condition: FNX | FXX] "
+              "[expiration: EX seconds:integer | PX milliseconds:integer | EXAT unix-time-seconds:unix-time | "
+              "PXAT unix-time-milliseconds:unix-time | KEEPTTL] FIELDS (numfields:integer#0 (data: field value)...)")
 def hsetex(c: Client, key: bytes, *rest: bytes) -> int:
     fi = _find_fields(rest, 0)
     numfields = 0
@@ -850,7 +884,8 @@ def hsetex(c: Client, key: bytes, *rest: bytes) -> int:
 
 @command("hgetdel", arity=-5, flags="write fast", keys=1, key_flags="RW access delete", group="hash",
          since="9.1.0", complexity="O(N) where N is the number of fields to be retrieved and deleted.",
-         summary="Fetches hash fields and deletes them; an emptied hash is deleted.")
+         summary="Fetches hash fields and deletes them; an emptied hash is deleted.",
+         args="key:key FIELDS (numfields:integer#0 field...)")
 def hgetdel(c: Client, key: bytes, _fields: bytes, numfields: bytes, *fields: bytes) -> list:
     _fields_after_numfields(numfields, fields, errors.NUMFIELDS_MISMATCH)
     db = c.db

@@ -29,7 +29,8 @@ def _hll_value(value) -> bytes | bytearray:
 
 @command("pfadd", arity=-2, flags="write denyoom fast", keys=1, key_flags="RW insert",
          group="hyperloglog", since="2.8.9", complexity="O(1) to add every element.",
-         summary="Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.")
+         summary="Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.",
+         args="key:key [element...]")
 def pfadd(c: Client, key: bytes, *elements: bytes) -> int:
     db = c.db
     value = db.lookup(key)
@@ -66,7 +67,8 @@ _PFCOUNT_SPEC = (KeySpec(("RW", "access"), ("index", 1), ("range", -1, 1, 0),
                     "key. O(N) with N being the number of keys, and much bigger constant times, "
                     "when called with multiple keys.",
          summary="Returns the approximated cardinality of the set(s) observed by the "
-                 "HyperLogLog key(s).")
+                 "HyperLogLog key(s).",
+         args="key:key...")
 def pfcount(c: Client, *keys: bytes) -> int:
     db = c.db
     if len(keys) > 1:
@@ -108,7 +110,8 @@ _PFMERGE_SPECS = (KeySpec(("RW", "access", "insert"), ("index", 1), ("range", 0,
 @command("pfmerge", arity=-2, flags="write denyoom", keys=(1, -1, 1), key_specs=_PFMERGE_SPECS,
          group="hyperloglog", since="2.8.9",
          complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
-         summary="Merges one or more HyperLogLog values into a single key.")
+         summary="Merges one or more HyperLogLog values into a single key.",
+         args="destkey:key [sourcekey:key...]")
 def pfmerge(c: Client, dest: bytes, *sources: bytes):
     db = c.db
     merged = None
@@ -145,7 +148,8 @@ def pfmerge(c: Client, dest: bytes, *sources: bytes):
 
 @command("pfdebug", arity=3, flags="write denyoom admin", keys=2, key_flags="RW access",
          group="hyperloglog", since="2.8.9", complexity="N/A", doc_flags="syscmd",
-         summary="Internal commands for debugging HyperLogLog values.")
+         summary="Internal commands for debugging HyperLogLog values.",
+         args="subcommand key:key")
 def pfdebug(c: Client, sub: bytes, key: bytes):
     db = c.db
     value = db.lookup(key)

@@ -108,7 +108,8 @@ def _delete_keys(c: Client, keys: tuple[bytes, ...]) -> int:
 
 @command("del", arity=-2, flags="write", keys=(1, -1, 1), key_flags="RM delete", group="generic",
          since="1.0.0", summary="Removes the given keys.", tips=_MULTI_SUM,
-         complexity="O(N) where N is the number of keys that will be removed.")
+         complexity="O(N) where N is the number of keys that will be removed.",
+         args="key:key...")
 def del_(c: Client, *keys: bytes) -> int:
     return _delete_keys(c, keys)
 
@@ -116,7 +117,8 @@ def del_(c: Client, *keys: bytes) -> int:
 @command("unlink", arity=-2, flags="write fast", keys=(1, -1, 1), key_flags="RM delete",
          group="generic", since="4.0.0", tips=_MULTI_SUM,
          summary="Removes the given keys, freeing their memory in the background.",
-         complexity="O(1) for each key removed regardless of its size.")
+         complexity="O(1) for each key removed regardless of its size.",
+         args="key:key...")
 def unlink(c: Client, *keys: bytes) -> int:
     # Python frees memory by reference counting; there is no background thread to hand to.
     return _delete_keys(c, keys)
@@ -125,7 +127,8 @@ def unlink(c: Client, *keys: bytes) -> int:
 @command("exists", arity=-2, flags="readonly fast", keys=(1, -1, 1), key_flags="RO",
          group="generic", since="1.0.0", tips=_MULTI_SUM,
          summary="Counts how many of the given keys are present.",
-         complexity="O(N) where N is the number of keys to check.")
+         complexity="O(N) where N is the number of keys to check.",
+         args="key:key...")
 def exists(c: Client, *keys: bytes) -> int:
     db = c.db
     return sum(1 for k in keys if db.exists(k))
@@ -134,14 +137,16 @@ def exists(c: Client, *keys: bytes) -> int:
 @command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), key_flags="RO",
          group="generic", since="3.2.1", tips=_MULTI_SUM,
          summary="Marks the given keys as accessed and counts how many are present.",
-         complexity="O(N) where N is the number of keys that will be touched.")
+         complexity="O(N) where N is the number of keys that will be touched.",
+         args="key:key...")
 def touch(c: Client, *keys: bytes) -> int:
     db = c.db
     return sum(1 for k in keys if db.lookup(k) is not None)
 
 
 @command("type", arity=2, flags="readonly fast", keys=1, key_flags="RO", group="generic",
-         since="1.0.0", summary="Tells which data type a key holds.", complexity="O(1)")
+         since="1.0.0", summary="Tells which data type a key holds.", complexity="O(1)",
+         args="key:key")
 def type_(c: Client, key: bytes) -> Simple:
     value = _peek(c.db, key)
     return Simple("none" if value is None else type_name(value))
@@ -177,7 +182,8 @@ def _rename(c: Client, src: bytes, dst: bytes, nx: bool) -> Any:
 
 @command("rename", arity=3, flags="write", keys=(1, 2, 1), group="generic", since="1.0.0",
          key_specs=(_spec("RW access delete", 1), _spec("OW update", 2)),
-         summary="Gives a key a new name, replacing any key already using it.", complexity="O(1)")
+         summary="Gives a key a new name, replacing any key already using it.", complexity="O(1)",
+         args="key:key newkey:key")
 def rename(c: Client, src: bytes, dst: bytes) -> Any:
     return _rename(c, src, dst, False)
 
@@ -186,13 +192,15 @@ def rename(c: Client, src: bytes, dst: bytes) -> Any:
          key_specs=(_spec("RW access delete", 1), _spec("OW insert", 2)),
          summary="Gives a key a new name, but only if that name is free.", complexity="O(1)",
          history=(("3.2.0", "The command no longer returns an error when source and destination "
-                            "names are the same."),))
+                            "names are the same."),),
+         args="key:key newkey:key")
 def renamenx(c: Client, src: bytes, dst: bytes) -> Any:
     return _rename(c, src, dst, True)
 
 
 @command("move", arity=3, flags="write fast", keys=1, key_flags="RW access update", group="generic",
-         since="1.0.0", summary="Transfers a key into another database.", complexity="O(1)")
+         since="1.0.0", summary="Transfers a key into another database.", complexity="O(1)",
+         args="key:key db:integer")
 def move(c: Client, key: bytes, dbarg: bytes) -> int:
     src = c.db
     dst = _target_db(c, dbarg)
@@ -221,7 +229,8 @@ def move(c: Client, key: bytes, dbarg: bytes) -> int:
          key_specs=(_spec("RO access", 1), _spec("OW update", 2)),
          summary="Duplicates a key's value under another key name.",
          complexity="O(N) worst case for collections, where N is the number of nested items. "
-                    "O(1) for string values.")
+                    "O(1) for string values.",
+         args="source:key destination:key [DB destination-db:integer] [REPLACE]")
 def copy_(c: Client, src: bytes, dst: bytes, *opts: bytes) -> int:
     sdb = ddb = c.db
     replace = False
@@ -263,7 +272,8 @@ def copy_(c: Client, src: bytes, dst: bytes, *opts: bytes) -> int:
 @command("swapdb", arity=3, flags="write fast", group="server", since="4.0.0", acl="keyspace dangerous",
          summary="Exchanges the contents of two databases.",
          complexity="O(N) where N is the count of clients watching or blocking on keys from both "
-                    "databases.")
+                    "databases.",
+         args="index1:integer index2:integer")
 def swapdb(c: Client, a: bytes, b: bytes) -> Any:
     id1 = _int32(a, errors.INVALID_FIRST_DB)
     id2 = _int32(b, errors.INVALID_SECOND_DB)
@@ -303,7 +313,8 @@ def swapdb(c: Client, a: bytes, b: bytes) -> Any:
          tips="request_policy:all_shards nondeterministic_output_order",
          summary="Lists the key names matching a glob pattern.",
          complexity="O(N) with N being the number of keys in the database, under the assumption "
-                    "that the key names in the database and the given pattern have limited length.")
+                    "that the key names in the database and the given pattern have limited length.",
+         args="pattern:pattern")
 def keys(c: Client, pattern: bytes) -> list[bytes]:
     db = c.db
     expires = db.expires
@@ -342,7 +353,8 @@ def parse_cursor(arg: bytes) -> int:
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
                     "calls for the cursor to return back to 0. N is the number of elements inside "
                     "the collection.",
-         history=(("6.0.0", "Added the `TYPE` subcommand."),))
+         history=(("6.0.0", "Added the `TYPE` subcommand."),),
+         args="cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]@6.0.0")
 def scan(c: Client, cursor_arg: bytes, *opts: bytes) -> list:
     cursor = parse_cursor(cursor_arg)
     count = 10
@@ -413,7 +425,8 @@ def _flush_flags(opts: tuple[bytes, ...]) -> None:
          tips=_ALL_OK, summary="Deletes every key in the selected database.",
          complexity="O(N) where N is the number of keys in the selected database",
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
-                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
+                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")),
+         args="[flush-type: ASYNC@4.0.0 | SYNC@6.2.0]")
 def flushdb(c: Client, *opts: bytes) -> Any:
     _flush_flags(opts)
     # +1 so that FLUSHDB on an empty db still propagates (Valkey's forceCommandPropagation)
@@ -426,7 +439,8 @@ def flushdb(c: Client, *opts: bytes) -> Any:
          tips=_ALL_OK, summary="Deletes every key in every database.",
          complexity="O(N) where N is the total number of keys in all databases",
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
-                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
+                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")),
+         args="[flush-type: ASYNC@4.0.0 | SYNC@6.2.0]")
 def flushall(c: Client, *opts: bytes) -> Any:
     _flush_flags(opts)
     removed = 0
@@ -518,26 +532,30 @@ _EXPIRE_HISTORY = (("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),)
 
 
 @command("expire", since="1.0.0", summary="Sets the expiration time of a key in seconds.",
-         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS)
+         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS,
+         args="key:key seconds:integer [condition: NX | XX | GT | LT]@7.0.0")
 def expire(c: Client, key: bytes, seconds: bytes, *opts: bytes) -> int:
     return _expire(c, "expire", key, seconds, opts, True, True)
 
 
 @command("pexpire", since="2.6.0", summary="Sets the expiration time of a key in milliseconds.",
-         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS)
+         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS,
+         args="key:key milliseconds:integer [condition: NX | XX | GT | LT]@7.0.0")
 def pexpire(c: Client, key: bytes, ms: bytes, *opts: bytes) -> int:
     return _expire(c, "pexpire", key, ms, opts, True, False)
 
 
 @command("expireat", since="1.2.0", summary="Sets the expiration time of a key to a Unix timestamp.",
-         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS)
+         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS,
+         args="key:key unix-time-seconds:unix-time [condition: NX | XX | GT | LT]@7.0.0")
 def expireat(c: Client, key: bytes, ts: bytes, *opts: bytes) -> int:
     return _expire(c, "expireat", key, ts, opts, False, True)
 
 
 @command("pexpireat", since="2.6.0",
          summary="Sets the expiration time of a key to a Unix milliseconds timestamp.",
-         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS)
+         history=_EXPIRE_HISTORY, **_EXPIRE_ARGS,
+         args="key:key unix-time-milliseconds:unix-time [condition: NX | XX | GT | LT]@7.0.0")
 def pexpireat(c: Client, key: bytes, ts: bytes, *opts: bytes) -> int:
     return _expire(c, "pexpireat", key, ts, opts, False, False)
 
@@ -561,32 +579,37 @@ _TTL_ARGS = dict(arity=2, flags="readonly fast", keys=1, key_flags="RO access", 
 
 @command("ttl", since="1.0.0", summary="Returns the expiration time in seconds of a key.",
          tips="nondeterministic_output",
-         history=(("2.8.0", "Added the -2 reply."),), **_TTL_ARGS)
+         history=(("2.8.0", "Added the -2 reply."),), **_TTL_ARGS,
+         args="key:key")
 def ttl(c: Client, key: bytes) -> int:
     return _ttl(c, key, False, False)
 
 
 @command("pttl", since="2.6.0", summary="Returns the expiration time in milliseconds of a key.",
          tips="nondeterministic_output",
-         history=(("2.8.0", "Added the -2 reply."),), **_TTL_ARGS)
+         history=(("2.8.0", "Added the -2 reply."),), **_TTL_ARGS,
+         args="key:key")
 def pttl(c: Client, key: bytes) -> int:
     return _ttl(c, key, True, False)
 
 
 @command("expiretime", since="7.0.0", summary="Returns the expiration time of a key as a Unix timestamp.",
-         **_TTL_ARGS)
+         **_TTL_ARGS,
+         args="key:key")
 def expiretime(c: Client, key: bytes) -> int:
     return _ttl(c, key, False, True)
 
 
 @command("pexpiretime", since="7.0.0",
-         summary="Returns the expiration time of a key as a Unix milliseconds timestamp.", **_TTL_ARGS)
+         summary="Returns the expiration time of a key as a Unix milliseconds timestamp.", **_TTL_ARGS,
+         args="key:key")
 def pexpiretime(c: Client, key: bytes) -> int:
     return _ttl(c, key, True, True)
 
 
 @command("persist", arity=2, flags="write fast", keys=1, key_flags="RW update", group="generic",
-         since="2.2.0", summary="Removes the expiration time of a key.", complexity="O(1)")
+         since="2.2.0", summary="Removes the expiration time of a key.", complexity="O(1)",
+         args="key:key")
 def persist(c: Client, key: bytes) -> int:
     db = c.db
     if db.lookup(key) is None or not db.persist(key):
@@ -627,7 +650,7 @@ container("object", group="generic", since="2.2.3", summary="A container for obj
           complexity="Depends on subcommand.")
 
 _OBJ_ARGS = dict(arity=3, flags="readonly", keys=2, key_flags="RO", group="generic", complexity="O(1)",
-                 tips="nondeterministic_output", parent="object")
+                 tips="nondeterministic_output", parent="object", args="key:key")
 _OBJECT_HELP = (
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
@@ -765,7 +788,8 @@ def memory_usage(key: bytes, value: Any, samples: int) -> int:
 
 @command("usage", arity=-3, flags="readonly", keys=2, key_flags="RO", group="server", since="4.0.0",
          parent="memory", summary="Estimates the memory usage of a key.",
-         complexity="O(N) where N is the number of samples.")
+         complexity="O(N) where N is the number of samples.",
+         args="key:key [SAMPLES count:integer]")
 def memory_usage_cmd(c: Client, key: bytes, *opts: bytes) -> int | None:
     samples = 5
     i, n = 0, len(opts)

@@ -88,28 +88,32 @@ _PUSH_DOC = "O(1) for each element added, so O(N) to add N elements when the com
 
 @command("lpush", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
          since="1.0.0", summary="Adds elements to the head of a list, creating the list if needed.",
-         complexity=_PUSH_DOC, history=(("2.4.0", "Accepts multiple `element` arguments."),))
+         complexity=_PUSH_DOC, history=(("2.4.0", "Accepts multiple `element` arguments."),),
+         args="key:key element...")
 def lpush(c: Client, key: bytes, *values: bytes) -> int:
     return _push(c, key, values, True, False)
 
 
 @command("rpush", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
          since="1.0.0", summary="Adds elements to the tail of a list, creating the list if needed.",
-         complexity=_PUSH_DOC, history=(("2.4.0", "Accepts multiple `element` arguments."),))
+         complexity=_PUSH_DOC, history=(("2.4.0", "Accepts multiple `element` arguments."),),
+         args="key:key element...")
 def rpush(c: Client, key: bytes, *values: bytes) -> int:
     return _push(c, key, values, False, False)
 
 
 @command("lpushx", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
          since="2.2.0", summary="Adds elements to the head of a list, but only if the list already exists.",
-         complexity=_PUSH_DOC, history=(("4.0.0", "Accepts multiple `element` arguments."),))
+         complexity=_PUSH_DOC, history=(("4.0.0", "Accepts multiple `element` arguments."),),
+         args="key:key element...")
 def lpushx(c: Client, key: bytes, *values: bytes) -> int:
     return _push(c, key, values, True, True)
 
 
 @command("rpushx", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
          since="2.2.0", summary="Adds elements to the tail of a list, but only if the list already exists.",
-         complexity=_PUSH_DOC, history=(("4.0.0", "Accepts multiple `element` arguments."),))
+         complexity=_PUSH_DOC, history=(("4.0.0", "Accepts multiple `element` arguments."),),
+         args="key:key element...")
 def rpushx(c: Client, key: bytes, *values: bytes) -> int:
     return _push(c, key, values, False, True)
 
@@ -145,14 +149,16 @@ def _long_range_msg(arg: bytes, lo: int, hi: int, error: errors.CommandError) ->
 
 @command("lpop", arity=-2, flags="write fast", keys=1, key_flags="RW access delete", group="list",
          since="1.0.0", summary="Removes and replies with elements from the head of a list; an emptied list is deleted.", complexity="O(N) where N is the number of elements returned",
-         history=(("6.2.0", "Added the `count` argument."),))
+         history=(("6.2.0", "Added the `count` argument."),),
+         args="key:key [count:integer]@6.2.0")
 def lpop(c: Client, key: bytes, *args: bytes):
     return _pop_command(c, key, args, True, "lpop")
 
 
 @command("rpop", arity=-2, flags="write fast", keys=1, key_flags="RW access delete", group="list",
          since="1.0.0", summary="Removes and replies with elements from the tail of a list; an emptied list is deleted.", complexity="O(N) where N is the number of elements returned",
-         history=(("6.2.0", "Added the `count` argument."),))
+         history=(("6.2.0", "Added the `count` argument."),),
+         args="key:key [count:integer]@6.2.0")
 def rpop(c: Client, key: bytes, *args: bytes):
     return _pop_command(c, key, args, False, "rpop")
 
@@ -188,7 +194,8 @@ def _parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...]) -> tuple[tuple[byte
          summary="Removes elements from the first non-empty list among several keys; an emptied list is deleted.",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1, 1)),),
-         getkeys=_lmpop_keys)
+         getkeys=_lmpop_keys,
+         args="numkeys:integer key:key... (where: LEFT | RIGHT) [COUNT count:integer]")
 def lmpop(c: Client, numkeys_arg: bytes, *rest: bytes):
     keys, left, count = _parse_mpop(numkeys_arg, rest)
     db = c.db
@@ -205,7 +212,8 @@ def lmpop(c: Client, numkeys_arg: bytes, *rest: bytes):
 
 # ---------------------------------------------------------------------- reads
 @command("llen", arity=2, flags="readonly fast", keys=1, key_flags="RO", group="list", since="1.0.0",
-         summary="Counts the elements of a list.", complexity="O(1)")
+         summary="Counts the elements of a list.", complexity="O(1)",
+         args="key:key")
 def llen(c: Client, key: bytes) -> int:
     lst = c.db.get_typed(key, ListType)
     return len(lst) if lst is not None else 0
@@ -234,7 +242,8 @@ def _range(lst: ListType, start: int, end: int) -> list[bytes]:
 @command("lrange", arity=4, flags="readonly", keys=1, key_flags="RO access", group="list", since="1.0.0",
          summary="Fetches the list elements between two indexes.",
          complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
-         "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")
+         "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+         args="key:key start:integer stop:integer")
 def lrange(c: Client, key: bytes, start: bytes, stop: bytes) -> list[bytes]:
     s, e = parse_int(start), parse_int(stop)
     lst = c.db.get_typed(key, ListType)
@@ -246,7 +255,8 @@ def lrange(c: Client, key: bytes, start: bytes, stop: bytes) -> list[bytes]:
 @command("lindex", arity=3, flags="readonly", keys=1, key_flags="RO access", group="list", since="1.0.0",
          summary="Fetches the list element at a given index.",
          complexity="O(N) where N is the number of elements to traverse to get to the element at index. This "
-         "makes asking for the first or the last element of the list O(1).")
+         "makes asking for the first or the last element of the list O(1).",
+         args="key:key index:integer")
 def lindex(c: Client, key: bytes, index: bytes):
     lst = c.db.get_typed(key, ListType)
     if lst is None:
@@ -264,7 +274,8 @@ def lindex(c: Client, key: bytes, index: bytes):
          summary="Finds the indexes of list elements equal to a value.",
          complexity="O(N) where N is the number of elements in the list, for the average case. When searching "
          "for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command "
-         "may run in constant time.")
+         "may run in constant time.",
+         args="key:key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]")
 def lpos(c: Client, key: bytes, element: bytes, *opts: bytes):
     rank, count, maxlen = 1, -1, 0
     i = 0
@@ -309,7 +320,8 @@ def lpos(c: Client, key: bytes, element: bytes, *opts: bytes):
 @command("lset", arity=4, flags="write denyoom", keys=1, key_flags="RW update", group="list", since="1.0.0",
          summary="Replaces the list element at a given index.",
          complexity="O(N) where N is the length of the list. Setting either the first or the last element of "
-         "the list is O(1).")
+         "the list is O(1).",
+         args="key:key index:integer element")
 def lset(c: Client, key: bytes, index: bytes, element: bytes):
     db = c.db
     lst = db.get_typed(key, ListType)
@@ -338,7 +350,8 @@ def lset(c: Client, key: bytes, index: bytes, element: bytes):
          summary="Puts an element into a list just before or after a reference element.",
          complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means "
          "that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting "
-         "somewhere on the right end (tail) is O(N).")
+         "somewhere on the right end (tail) is O(N).",
+         args="key:key (where: BEFORE | AFTER) pivot element")
 def linsert(c: Client, key: bytes, where: bytes, pivot: bytes, element: bytes) -> int:
     low = where.lower()
     if low == b"after":
@@ -366,7 +379,8 @@ def linsert(c: Client, key: bytes, where: bytes, pivot: bytes, element: bytes) -
 
 @command("lrem", arity=4, flags="write", keys=1, key_flags="RW delete", group="list", since="1.0.0",
          summary="Deletes elements equal to a value from a list; an emptied list is deleted.",
-         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.")
+         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
+         args="key:key count:integer element")
 def lrem(c: Client, key: bytes, count: bytes, element: bytes) -> int:
     n = _long_range(count, -_LONG_MAX, _LONG_MAX)
     db = c.db
@@ -401,7 +415,8 @@ def lrem(c: Client, key: bytes, count: bytes, element: bytes) -> int:
 
 @command("ltrim", arity=4, flags="write", keys=1, key_flags="RW delete", group="list", since="1.0.0",
          summary="Keeps only the list elements between two indexes; an emptied list is deleted.",
-         complexity="O(N) where N is the number of elements to be removed by the operation.")
+         complexity="O(N) where N is the number of elements to be removed by the operation.",
+         args="key:key start:integer stop:integer")
 def ltrim(c: Client, key: bytes, start: bytes, stop: bytes):
     s, e = parse_int(start), parse_int(stop)
     db = c.db
@@ -471,7 +486,8 @@ def _move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool):
 
 
 @command("lmove", arity=5, flags="write denyoom", keys=(1, 2, 1), group="list", since="6.2.0",
-         summary="Takes an element from one end of a list and pushes it onto another list, replying with it.", complexity="O(1)", key_specs=(_ACCESS_DELETE, _INSERT_2))
+         summary="Takes an element from one end of a list and pushes it onto another list, replying with it.", complexity="O(1)", key_specs=(_ACCESS_DELETE, _INSERT_2),
+         args="source:key destination:key (wherefrom: LEFT | RIGHT) (whereto: LEFT | RIGHT)")
 def lmove(c: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes):
     from_left = _where(wherefrom)
     to_left = _where(whereto)
@@ -481,7 +497,8 @@ def lmove(c: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes):
 @command("rpoplpush", arity=3, flags="write denyoom", keys=(1, 2, 1), group="list", since="1.2.0",
          summary="Takes the tail element of a list and pushes it onto the head of another list, replying with it.", complexity="O(1)", key_specs=(_ACCESS_DELETE, _INSERT_2),
          doc_flags="deprecated", deprecated_since="6.2.0",
-         replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments")
+         replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments",
+         args="source:key destination:key")
 def rpoplpush(c: Client, src: bytes, dst: bytes):
     return _move(c, src, dst, False, True)
 
@@ -539,7 +556,8 @@ def _block_pop(c: Client, keys: tuple[bytes, ...], left: bool, count: int, timeo
          group="list", since="2.0.0",
          summary="Removes and replies with the head element of the first non-empty list, waiting if all are empty.",
          complexity="O(N) where N is the number of provided keys.",
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+         args="key:key... timeout:double")
 def blpop(c: Client, *args: bytes):
     timeout = _timeout(c, args[-1])
     return _block_pop(c, args[:-1], True, -1, timeout)
@@ -549,7 +567,8 @@ def blpop(c: Client, *args: bytes):
          group="list", since="2.0.0",
          summary="Removes and replies with the tail element of the first non-empty list, waiting if all are empty.",
          complexity="O(N) where N is the number of provided keys.",
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+         args="key:key... timeout:double")
 def brpop(c: Client, *args: bytes):
     timeout = _timeout(c, args[-1])
     return _block_pop(c, args[:-1], False, -1, timeout)
@@ -577,7 +596,8 @@ def _block_move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: boo
 
 @command("blmove", arity=6, flags="write denyoom blocking", keys=(1, 2, 1), group="list", since="6.2.0",
          summary="Moves an element from one list to another like LMOVE, waiting if the source is empty.", complexity="O(1)",
-         key_specs=(_ACCESS_DELETE, _INSERT_2))
+         key_specs=(_ACCESS_DELETE, _INSERT_2),
+         args="source:key destination:key (wherefrom: LEFT | RIGHT) (whereto: LEFT | RIGHT) timeout:double")
 def blmove(c: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes, timeout: bytes):
     from_left = _where(wherefrom)
     to_left = _where(whereto)
@@ -589,7 +609,8 @@ def blmove(c: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes, 
          summary="Moves the tail element of a list to the head of another, waiting if the source is empty.", complexity="O(1)",
          key_specs=(_ACCESS_DELETE, _INSERT_2), doc_flags="deprecated", deprecated_since="6.2.0",
          replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+         args="source:key destination:key timeout:double")
 def brpoplpush(c: Client, src: bytes, dst: bytes, timeout: bytes):
     t = _timeout(c, timeout)
     return _block_move(c, src, dst, False, True, t, [b"RPOPLPUSH", src, dst])
@@ -603,7 +624,8 @@ def _blmpop_keys(argv: list[bytes]) -> list[int]:
          summary="Removes elements from the first non-empty list among several keys, waiting if all are empty.",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),),
-         getkeys=_blmpop_keys)
+         getkeys=_blmpop_keys,
+         args="timeout:double numkeys:integer key:key... (where: LEFT | RIGHT) [COUNT count:integer]")
 def blmpop(c: Client, timeout: bytes, numkeys_arg: bytes, *rest: bytes):
     keys, left, count = _parse_mpop(numkeys_arg, rest)
     t = _timeout(c, timeout)

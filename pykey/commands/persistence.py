@@ -31,7 +31,8 @@ from .util import parse_int
          summary="Returns a serialized representation of the value stored at a key.",
          complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number "
                     "of objects composing the value and M their average size. For small string values the "
-                    "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
+                    "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+         args="key:key")
 def dump(c: Client, key: bytes) -> bytes | None:
     value = c.db.lookup(key)
     if value is None:
@@ -48,7 +49,9 @@ def dump(c: Client, key: bytes) -> bytes | None:
                     "However for sorted set values the complexity is O(N*M*log(N)) because inserting values "
                     "into sorted sets is O(log(N)).",
          history=(("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."),
-                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
+                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")),
+         args="key:key ttl:integer serialized-value [REPLACE]@3.0.0 [ABSTTL]@5.0.0 [IDLETIME seconds:integer]@5.0.0 "
+              "[FREQ frequency:integer]@5.0.0")
 def restore(c: Client, key: bytes, ttl_arg: bytes, payload: bytes, *opts: bytes) -> Any:
     replace = absttl = False
     idle = freq = -1
@@ -216,7 +219,11 @@ def _bulk(*args: bytes) -> bytes:
                     "target instance. See the pages of these commands for time complexity. Also an O(N) data "
                     "transfer between the two instances is performed.",
          history=(("3.0.0", "Added the `COPY` and `REPLACE` options."), ("3.0.6", "Added the `KEYS` option."),
-                  ("4.0.7", "Added the `AUTH` option."), ("6.0.0", "Added the `AUTH2` option.")))
+                  ("4.0.7", "Added the `AUTH` option."), ("6.0.0", "Added the `AUTH2` option.")),
+         args="host port:integer (key-selector: key:key | empty-string='\"\"') destination-db:integer timeout:integer "
+              "[COPY]@3.0.0 [REPLACE]@3.0.0 "
+              "[authentication: AUTH auth<password>@4.0.7 | AUTH2 (username password)@6.0.0] "
+              "[KEYS keys:key<key>...]@3.0.6")
 def migrate(c: Client, host: bytes, port: bytes, key: bytes, dbarg: bytes, timeout_arg: bytes,
             *opts: bytes) -> Any:
     copy = replace = False
@@ -349,7 +356,8 @@ def save(c: Client) -> Any:
 
 @command("bgsave", arity=-1, flags="no_async_loading admin noscript", group="server", since="1.0.0",
          summary="Asynchronously saves the database(s) to disk.", complexity="O(1)",
-         history=(("3.2.2", "Added the `SCHEDULE` option."),))
+         history=(("3.2.2", "Added the `SCHEDULE` option."),),
+         args="[SCHEDULE]@3.2.2")
 def bgsave(c: Client, *args: bytes) -> Any:
     schedule = False
     if len(args) == 1 and args[0].lower() == b"schedule":

@@ -26,7 +26,8 @@ def _in_multi_or_script(c: Client) -> bool:
 # ---------------------------------------------------------------------- channels
 @command("subscribe", arity=-2, flags=_SUB + " sentinel", group="pubsub", since="2.0.0",
          summary="Starts listening to messages published to the given channels.",
-         complexity="O(N) where N is the number of channels to subscribe to.")
+         complexity="O(N) where N is the number of channels to subscribe to.",
+         args="channel...")
 def subscribe(c: Client, *channels: bytes) -> Pushes:
     if c.in_script:     # Valkey lets MULTI subscribe, for backward compatibility
         raise errors.subscribe_denied("SUBSCRIBE")
@@ -36,7 +37,8 @@ def subscribe(c: Client, *channels: bytes) -> Pushes:
 
 @command("unsubscribe", arity=-1, flags=_SUB + " sentinel", group="pubsub", since="2.0.0",
          summary="Stops listening to the given channels, or to all of them.",
-         complexity="O(N) where N is the number of channels to unsubscribe.")
+         complexity="O(N) where N is the number of channels to unsubscribe.",
+         args="[channel...]")
 def unsubscribe(c: Client, *channels: bytes) -> Pushes:
     pubsub = c.server.pubsub
     if not channels:
@@ -46,7 +48,8 @@ def unsubscribe(c: Client, *channels: bytes) -> Pushes:
 
 @command("psubscribe", arity=-2, flags=_SUB + " sentinel", group="pubsub", since="2.0.0",
          summary="Starts listening to messages published to channels matching the given patterns.",
-         complexity="O(N) where N is the number of patterns to subscribe to.")
+         complexity="O(N) where N is the number of patterns to subscribe to.",
+         args="pattern:pattern...")
 def psubscribe(c: Client, *patterns: bytes) -> Pushes:
     if c.in_script:
         raise errors.subscribe_denied("PSUBSCRIBE")
@@ -56,7 +59,8 @@ def psubscribe(c: Client, *patterns: bytes) -> Pushes:
 
 @command("punsubscribe", arity=-1, flags=_SUB + " sentinel", group="pubsub", since="2.0.0",
          summary="Stops listening to the given patterns, or to all of them.",
-         complexity="O(N) where N is the number of patterns to unsubscribe.")
+         complexity="O(N) where N is the number of patterns to unsubscribe.",
+         args="[pattern:pattern...]")
 def punsubscribe(c: Client, *patterns: bytes) -> Pushes:
     pubsub = c.server.pubsub
     if not patterns:
@@ -67,7 +71,8 @@ def punsubscribe(c: Client, *patterns: bytes) -> Pushes:
 @command("publish", arity=3, flags="pubsub loading stale fast may_replicate sentinel", group="pubsub",
          since="2.0.0", summary="Sends a message to a channel's subscribers; returns how many got it.",
          complexity="O(N+M) where N is the number of clients subscribed to the receiving channel "
-                    "and M is the total number of subscribed patterns (by any client).")
+                    "and M is the total number of subscribed patterns (by any client).",
+         args="channel message")
 def publish(c: Client, channel: bytes, message: bytes) -> int:
     receivers = c.server.pubsub.publish(channel, message)
     _to_replicas(c, [b"PUBLISH", channel, message])
@@ -86,7 +91,8 @@ def _to_replicas(c: Client, argv: list[bytes]) -> None:
 # ---------------------------------------------------------------------- shard channels
 @command("ssubscribe", arity=-2, flags=_SUB, keys=(1, -1, 1), key_flags="not_key", group="pubsub",
          since="7.0.0", summary="Starts listening to messages published to the given shard channels.",
-         complexity="O(N) where N is the number of shard channels to subscribe to.")
+         complexity="O(N) where N is the number of shard channels to subscribe to.",
+         args="shardchannel...")
 def ssubscribe(c: Client, *channels: bytes) -> Pushes:
     if _in_multi_or_script(c):
         raise errors.subscribe_denied("SSUBSCRIBE")
@@ -96,7 +102,8 @@ def ssubscribe(c: Client, *channels: bytes) -> Pushes:
 
 @command("sunsubscribe", arity=-1, flags=_SUB, keys=(1, -1, 1), key_flags="not_key", group="pubsub",
          since="7.0.0", summary="Stops listening to the given shard channels, or to all of them.",
-         complexity="O(N) where N is the number of shard channels to unsubscribe.")
+         complexity="O(N) where N is the number of shard channels to unsubscribe.",
+         args="[shardchannel...]")
 def sunsubscribe(c: Client, *channels: bytes) -> Pushes:
     pubsub = c.server.pubsub
     if not channels:
@@ -107,7 +114,8 @@ def sunsubscribe(c: Client, *channels: bytes) -> Pushes:
 @command("spublish", arity=3, flags="pubsub loading stale fast may_replicate", keys=1, key_flags="not_key",
          group="pubsub", since="7.0.0",
          summary="Sends a message to a shard channel's subscribers; returns how many got it.",
-         complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.")
+         complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.",
+         args="shardchannel message")
 def spublish(c: Client, channel: bytes, message: bytes) -> int:
     receivers = c.server.pubsub.spublish(channel, message)
     _to_replicas(c, [b"SPUBLISH", channel, message])
@@ -131,7 +139,8 @@ def _matching(registry: dict, pattern: bytes | None) -> list[bytes]:
 @command("channels", parent="pubsub", arity=-2, flags=_INTRO, group="pubsub", since="2.8.0",
          summary="Lists the channels that have subscribers, optionally only those matching a pattern.",
          complexity="O(N) where N is the number of active channels, and assuming constant time "
-                    "pattern matching (relatively short channels and patterns)")
+                    "pattern matching (relatively short channels and patterns)",
+         args="[pattern:pattern]")
 def pubsub_channels(c: Client, *args: bytes) -> list[bytes]:
     if len(args) > 1:
         raise errors.subcommand_syntax(b"pubsub", b"channels")
@@ -141,7 +150,8 @@ def pubsub_channels(c: Client, *args: bytes) -> list[bytes]:
 @command("shardchannels", parent="pubsub", arity=-2, flags=_INTRO, group="pubsub", since="7.0.0",
          summary="Lists the shard channels that have subscribers, optionally only those matching a pattern.",
          complexity="O(N) where N is the number of active shard channels, and assuming constant time "
-                    "pattern matching (relatively short shard channels).")
+                    "pattern matching (relatively short shard channels).",
+         args="[pattern:pattern]")
 def pubsub_shardchannels(c: Client, *args: bytes) -> list[bytes]:
     if len(args) > 1:
         raise errors.subcommand_syntax(b"pubsub", b"shardchannels")
@@ -150,7 +160,8 @@ def pubsub_shardchannels(c: Client, *args: bytes) -> list[bytes]:
 
 @command("numsub", parent="pubsub", arity=-2, flags=_INTRO, group="pubsub", since="2.8.0",
          summary="Counts the subscribers of each given channel (pattern subscriptions excluded).",
-         complexity="O(N) for the NUMSUB subcommand, where N is the number of requested channels")
+         complexity="O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+         args="[channel...]")
 def pubsub_numsub(c: Client, *channels: bytes) -> list:
     registry = c.server.pubsub.channels
     out: list = []
@@ -161,7 +172,8 @@ def pubsub_numsub(c: Client, *channels: bytes) -> list:
 
 @command("shardnumsub", parent="pubsub", arity=-2, flags=_INTRO, group="pubsub", since="7.0.0",
          summary="Counts the subscribers of each given shard channel.",
-         complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels")
+         complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+         args="[shardchannel...]")
 def pubsub_shardnumsub(c: Client, *channels: bytes) -> list:
     registry = c.server.pubsub.shard_channels
     out: list = []

@@ -34,7 +34,8 @@ def sync(c: Client) -> Any:
 
 
 @command("psync", arity=-3, flags=_SYNC_FLAGS, group="server", since="2.8.0",
-         summary="An internal command used in replication.")
+         summary="An internal command used in replication.",
+         args="replicationid offset:integer")
 def psync(c: Client, replid: bytes, offset: bytes, *_extra: bytes) -> Any:
     return _sync(c, replid, parse_int(offset))
 
@@ -84,7 +85,8 @@ def replconf(c: Client, *args: bytes) -> Any:
 @command("wait", arity=3, flags="blocking", acl="connection !group", group="generic", since="3.0.0",
          tips="request_policy:all_shards response_policy:agg_min", complexity="O(1)",
          summary="Blocks until the asynchronous replication of all preceding write commands sent by the "
-                 "connection is completed.")
+                 "connection is completed.",
+         args="numreplicas:integer timeout:integer")
 def wait(c: Client, numreplicas: bytes, timeout: bytes) -> Any:
     n = parse_int(numreplicas)
     try:
@@ -99,7 +101,8 @@ def wait(c: Client, numreplicas: bytes, timeout: bytes) -> Any:
 @command("waitaof", arity=4, flags="blocking", acl="connection !group", group="generic", since="7.2.0",
          tips="request_policy:all_shards response_policy:agg_min", complexity="O(1)",
          summary="Blocks until all of the preceding write commands sent by the connection are written to the "
-                 "append-only file of the primary and/or replicas.")
+                 "append-only file of the primary and/or replicas.",
+         args="numlocal:integer numreplicas:integer timeout:integer")
 def waitaof(c: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes) -> Any:
     local = parse_int(numlocal)
     if local < 0 or local > 1:

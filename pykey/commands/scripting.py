@@ -137,7 +137,8 @@ _DEPENDS = "Depends on the script that is executed."
 
 @command("eval", arity=-3, flags=_SCRIPT_FLAGS, group="scripting", since="2.6.0",
          summary="Executes a server-side Lua script.", complexity=_DEPENDS,
-         key_specs=(_EVAL_SPEC,), getkeys=numkeys_keys)
+         key_specs=(_EVAL_SPEC,), getkeys=numkeys_keys,
+         args="script numkeys:integer [key:key...] [arg...]")
 def eval_(c: Client, body: bytes, numkeys: bytes, *rest: bytes):
     return _eval(c, eval_.command, body, numkeys, rest, False, False)
 
@@ -145,21 +146,24 @@ def eval_(c: Client, body: bytes, numkeys: bytes, *rest: bytes):
 @command("evalsha", arity=-3, flags=_SCRIPT_FLAGS, group="scripting", since="2.6.0",
          summary="Executes a server-side Lua script by SHA1 digest.", complexity=_DEPENDS,
          key_specs=(KeySpec(("RW", "access", "update"), ("index", 2), ("keynum", 0, 1, 1)),),
-         getkeys=numkeys_keys)
+         getkeys=numkeys_keys,
+         args="sha1 numkeys:integer [key:key...] [arg...]")
 def evalsha(c: Client, sha: bytes, numkeys: bytes, *rest: bytes):
     return _eval(c, evalsha.command, sha, numkeys, rest, True, False)
 
 
 @command("eval_ro", arity=-3, flags=_SCRIPT_RO_FLAGS, group="scripting", since="7.0.0",
          summary="Executes a read-only server-side Lua script.", complexity=_DEPENDS,
-         key_specs=(_EVAL_RO_SPEC,), getkeys=numkeys_keys)
+         key_specs=(_EVAL_RO_SPEC,), getkeys=numkeys_keys,
+         args="script numkeys:integer [key:key...] [arg...]")
 def eval_ro(c: Client, body: bytes, numkeys: bytes, *rest: bytes):
     return _eval(c, eval_ro.command, body, numkeys, rest, False, True)
 
 
 @command("evalsha_ro", arity=-3, flags=_SCRIPT_RO_FLAGS, group="scripting", since="7.0.0",
          summary="Executes a read-only server-side Lua script by SHA1 digest.", complexity=_DEPENDS,
-         key_specs=(KeySpec(("RO", "access"), ("index", 2), ("keynum", 0, 1, 1)),), getkeys=numkeys_keys)
+         key_specs=(KeySpec(("RO", "access"), ("index", 2), ("keynum", 0, 1, 1)),), getkeys=numkeys_keys,
+         args="sha1 numkeys:integer [key:key...] [arg...]")
 def evalsha_ro(c: Client, sha: bytes, numkeys: bytes, *rest: bytes):
     return _eval(c, evalsha_ro.command, sha, numkeys, rest, True, True)
 
@@ -172,7 +176,8 @@ container("script", group="scripting", since="2.6.0", complexity="Depends on sub
 @command("load", parent="script", arity=3, flags="noscript stale", group="scripting", since="2.6.0",
          summary="Loads a server-side Lua script to the script cache.",
          complexity="O(N) with N being the length in bytes of the script body.",
-         tips="request_policy:all_nodes response_policy:all_succeeded")
+         tips="request_policy:all_nodes response_policy:all_succeeded",
+         args="script")
 def script_load(c: Client, body: bytes):
     return state.get(c.server).create_script(body, from_load=True).sha
 
@@ -181,7 +186,8 @@ def script_load(c: Client, body: bytes):
          summary="Determines whether server-side Lua scripts exist in the script cache.",
          complexity="O(N) with N being the number of scripts to check (so checking a single script is an "
                     "O(1) operation).",
-         tips="request_policy:all_shards response_policy:agg_logical_and")
+         tips="request_policy:all_shards response_policy:agg_logical_and",
+         args="sha1...")
 def script_exists(c: Client, *shas: bytes):
     s = state.get(c.server)
     return [1 if s.script(sha.lower()) is not None else 0 for sha in shas]
@@ -191,7 +197,8 @@ def script_exists(c: Client, *shas: bytes):
          summary="Removes all server-side Lua scripts from the script cache.",
          complexity="O(N) with N being the number of scripts in cache",
          history=(("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."),),
-         tips="request_policy:all_nodes response_policy:all_succeeded")
+         tips="request_policy:all_nodes response_policy:all_succeeded",
+         args="[flush-type: ASYNC | SYNC]@6.2.0")
 def script_flush(c: Client, *opts: bytes):
     if len(opts) > 1 or (opts and opts[0].lower() not in (b"sync", b"async")):
         raise errors.SCRIPT_FLUSH_MODE
@@ -208,7 +215,8 @@ def script_kill(c: Client):
 
 
 @command("show", parent="script", arity=3, flags="noscript", group="scripting", since="8.0.0",
-         summary="Show server-side Lua script in the script cache.", complexity="O(1).")
+         summary="Show server-side Lua script in the script cache.", complexity="O(1).",
+         args="sha1")
 def script_show(c: Client, sha: bytes):
     script = state.get(c.server).script(sha.lower()) if len(sha) == 40 else None
     if script is None:

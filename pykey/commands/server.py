@@ -149,7 +149,8 @@ def command_count(c: Client) -> int:
          tips="nondeterministic_output_order", group="server", since="2.8.13",
          summary="Describes the given commands, or all of them.",
          complexity="O(N) where N is the number of commands to look up",
-         history=(("7.0.0", "Allowed to be called with no argument to get info on all commands."),))
+         history=(("7.0.0", "Allowed to be called with no argument to get info on all commands."),),
+         args="[command-name...]")
 def command_info_(c: Client, *names: bytes):
     if not names:
         return [command_info(cmd) for cmd in registry.COMMANDS.values()]
@@ -159,7 +160,8 @@ def command_info_(c: Client, *names: bytes):
 @command("docs", parent="command", arity=-2, flags="loading stale sentinel", acl="connection",
          tips="nondeterministic_output_order", group="server", since="7.0.0",
          summary="Gives documentation for the given commands, or all of them.",
-         complexity="O(N) where N is the number of commands to look up")
+         complexity="O(N) where N is the number of commands to look up",
+         args="[command-name...]")
 def command_docs_(c: Client, *names: bytes):
     if not names:
         return {cmd.name.encode(): command_docs(cmd) for cmd in registry.COMMANDS.values()}
@@ -174,7 +176,8 @@ def command_docs_(c: Client, *names: bytes):
 @command("list", parent="command", arity=-2, flags="loading stale sentinel", acl="connection",
          tips="nondeterministic_output_order", group="server", since="7.0.0",
          summary="Lists the names of the server's commands, optionally filtered.",
-         complexity="O(N) where N is the total number of Valkey commands")
+         complexity="O(N) where N is the total number of Valkey commands",
+         args="[FILTERBY (MODULE module-name | ACLCAT category | PATTERN pattern:pattern)]")
 def command_list(c: Client, *args: bytes):
     match = None
     i = 0
@@ -225,7 +228,8 @@ def _getkeys(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
 
 @command("getkeys", parent="command", arity=-3, flags="loading stale sentinel", acl="connection",
          group="server", since="2.8.13", summary="Works out which arguments of a given command are keys.",
-         complexity="O(N) where N is the number of arguments to the command")
+         complexity="O(N) where N is the number of arguments to the command",
+         args="command [arg...]")
 def command_getkeys(c: Client, *argv: bytes):
     return [argv[i] for i, _ in _getkeys(list(argv))]
 
@@ -233,7 +237,8 @@ def command_getkeys(c: Client, *argv: bytes):
 @command("getkeysandflags", parent="command", arity=-3, flags="loading stale sentinel",
          acl="connection", group="server", since="7.0.0",
          summary="Works out which arguments of a given command are keys, and how each is accessed.",
-         complexity="O(N) where N is the number of arguments to the command")
+         complexity="O(N) where N is the number of arguments to the command",
+         args="command [arg...]")
 def command_getkeysandflags(c: Client, *argv: bytes):
     return [[argv[i], _flag_set([f for f in registry.KEY_FLAG_ORDER if f in flags])]
             for i, flags in _getkeys(list(argv))]
@@ -526,7 +531,8 @@ def info_string(c: Client, args: list[bytes]) -> str:
          tips="nondeterministic_output request_policy:all_shards response_policy:special",
          since="1.0.0", summary="Reports server statistics and state, grouped into sections.",
          complexity="O(1)",
-         history=(("7.0.0", "Added support for taking multiple section arguments."),))
+         history=(("7.0.0", "Added support for taking multiple section arguments."),),
+         args="[section...]")
 def info(c: Client, *sections: bytes):
     return Verbatim(info_string(c, list(sections)))
 
@@ -540,7 +546,8 @@ _CFG = "admin noscript loading stale"
 @command("get", parent="config", arity=-3, flags=_CFG, group="server", since="2.0.0",
          summary="Reads the current values of configuration parameters.",
          complexity="O(N) when N is the number of configuration parameters provided",
-         history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),))
+         history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),),
+         args="parameter...")
 def config_get(c: Client, *patterns: bytes):
     return c.server.config.get(list(patterns))
 
@@ -549,7 +556,8 @@ def config_get(c: Client, *patterns: bytes):
          tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.0.0",
          summary="Changes configuration parameters while the server runs.",
          complexity="O(N) when N is the number of configuration parameters provided",
-         history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
+         history=(("7.0.0", "Added the ability to set multiple parameters in one call."),),
+         args="(data: parameter value)...")
 def config_set(c: Client, *args: bytes):
     if len(args) % 2:
         raise errors.wrong_arity("config|set")
@@ -676,7 +684,8 @@ container("slowlog", group="server", since="2.2.12", summary="Groups the subcomm
 @command("get", parent="slowlog", arity=-2, flags="admin loading stale",
          tips="request_policy:all_nodes nondeterministic_output", group="server", since="2.2.12",
          summary="Lists recent entries of the slow command log.", complexity="O(N) where N is the number of entries returned",
-         history=(("4.0.0", "Added client IP address, port and name to the reply."),))
+         history=(("4.0.0", "Added client IP address, port and name to the reply."),),
+         args="[count:integer]")
 def slowlog_get(c: Client, *args: bytes):
     count = 10
     if len(args) > 1:
@@ -734,7 +743,9 @@ def slowlog_help(c: Client):
          group="server", since="1.0.0", summary="Stops the server, saving the data to disk first unless told otherwise.",
          complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, "
                     "otherwise O(1)",
-         history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
+         history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),),
+         args="[abort-selector: (save-selector-block: [save-selector: NOSAVE | SAVE] [NOW]@7.0.0 [FORCE]@7.0.0) | "
+              "ABORT@7.0.0]")
 def shutdown(c: Client, *args: bytes):
     from ..net.connection import NOREPLY
     nosave = save = now = force = abort = False

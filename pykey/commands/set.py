@@ -104,7 +104,8 @@ def _store(c: Client, dst: bytes, result: SetType, event: str) -> int:
 @command("sadd", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="set",
          since="1.0.0", history=(("2.4.0", "Accepts multiple `member` arguments."),), summary="Puts members into a set, creating the set if needed.",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
-                    "called with multiple arguments.")
+                    "called with multiple arguments.",
+         args="key:key member...")
 def sadd(c: Client, key: bytes, *members: bytes) -> int:
     db = c.db
     config = c.server.config
@@ -127,7 +128,8 @@ def sadd(c: Client, key: bytes, *members: bytes) -> int:
 
 @command("srem", arity=-3, flags="write fast", keys=1, key_flags="RW delete", group="set",
          since="1.0.0", history=(("2.4.0", "Accepts multiple `member` arguments."),), summary="Takes members out of a set; an emptied set is deleted.",
-         complexity="O(N) where N is the number of members to be removed.")
+         complexity="O(N) where N is the number of members to be removed.",
+         args="key:key member...")
 def srem(c: Client, key: bytes, *members: bytes) -> int:
     s = _get(c, key)
     if s is None:
@@ -151,7 +153,8 @@ def srem(c: Client, key: bytes, *members: bytes) -> int:
 
 @command("smove", arity=4, flags="write fast", keys=(1, 2, 1), group="set", since="1.0.0",
          key_specs=(_spec("RW access delete", 1), _spec("RW insert", 2)),
-         summary="Transfers one member from a source set to a destination set.", complexity="O(1)")
+         summary="Transfers one member from a source set to a destination set.", complexity="O(1)",
+         args="source:key destination:key member")
 def smove(c: Client, src: bytes, dst: bytes, member: bytes) -> int:
     db = c.db
     srcset = db.lookup(src)
@@ -182,7 +185,8 @@ def smove(c: Client, src: bytes, dst: bytes, member: bytes) -> int:
 
 
 @command("sismember", arity=3, flags="readonly fast", keys=1, key_flags="RO", group="set",
-         since="1.0.0", summary="Tells whether a value is a member of a set.", complexity="O(1)")
+         since="1.0.0", summary="Tells whether a value is a member of a set.", complexity="O(1)",
+         args="key:key member")
 def sismember(c: Client, key: bytes, member: bytes) -> int:
     s = _get(c, key)
     return 1 if s is not None and member in s else 0
@@ -190,7 +194,8 @@ def sismember(c: Client, key: bytes, member: bytes) -> int:
 
 @command("smismember", arity=-3, flags="readonly fast", keys=1, key_flags="RO access", group="set",
          since="6.2.0", summary="Tells, for each of several values, whether it is a member of a set.",
-         complexity="O(N) where N is the number of elements being checked for membership")
+         complexity="O(N) where N is the number of elements being checked for membership",
+         args="key:key member...")
 def smismember(c: Client, key: bytes, *members: bytes) -> list[int]:
     s = _get(c, key)
     if s is None:
@@ -200,14 +205,16 @@ def smismember(c: Client, key: bytes, *members: bytes) -> list[int]:
 
 @command("smembers", arity=2, flags="readonly", keys=1, key_flags="RO access", group="set",
          since="1.0.0", tips="nondeterministic_output_order",
-         summary="Lists every member of a set.", complexity="O(N) where N is the set cardinality.")
+         summary="Lists every member of a set.", complexity="O(N) where N is the set cardinality.",
+         args="key:key")
 def smembers(c: Client, key: bytes) -> SetReply:
     s = _get(c, key)
     return SetReply(s.ordered()) if s is not None else SetReply()
 
 
 @command("scard", arity=2, flags="readonly fast", keys=1, key_flags="RO", group="set", since="1.0.0",
-         summary="Counts the members of a set.", complexity="O(1)")
+         summary="Counts the members of a set.", complexity="O(1)",
+         args="key:key")
 def scard(c: Client, key: bytes) -> int:
     s = _get(c, key)
     return len(s) if s is not None else 0
@@ -217,7 +224,8 @@ def scard(c: Client, key: bytes) -> int:
          since="1.0.0", tips="nondeterministic_output", history=(("3.2.0", "Added the `count` argument."),),
          summary="Removes and replies with random members of a set; an emptied set is deleted.",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the "
-                    "passed count.")
+                    "passed count.",
+         args="key:key [count:integer]@3.2.0")
 def spop(c: Client, key: bytes, *rest: bytes):
     if len(rest) > 1:
         raise errors.SYNTAX
@@ -285,7 +293,8 @@ def _spop_count(c: Client, key: bytes, arg: bytes):
          history=(("2.6.0", "Added the optional `count` argument."),),
          summary="Picks random members of a set without removing them.",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of "
-                    "the passed count.")
+                    "the passed count.",
+         args="key:key [count:integer]@2.6.0")
 def srandmember(c: Client, key: bytes, *rest: bytes):
     if len(rest) > 1:
         raise errors.SYNTAX
@@ -332,7 +341,8 @@ def _inter(sets: list[SetType | None], limit: int = 0) -> list[bytes] | None:
          since="1.0.0", tips="nondeterministic_output_order",
          summary="Computes the members common to all the given sets.",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.")
+                    "number of sets.",
+         args="key:key...")
 def sinter(c: Client, *keys: bytes) -> SetReply:
     sets = _lookup_sets(c, keys)
     found = _inter(sets)
@@ -354,7 +364,8 @@ def _sintercard_keys(argv: list[bytes]) -> list[int]:
          getkeys=_sintercard_keys,
          summary="Counts the members common to all the given sets.",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.")
+                    "number of sets.",
+         args="numkeys:integer key:key... [LIMIT limit:integer]")
 def sintercard(c: Client, numkeys_arg: bytes, *args: bytes) -> int:
     numkeys = _range_long(numkeys_arg, 1, _LONG_MAX, "numkeys should be greater than 0")
     if numkeys > len(args):
@@ -375,7 +386,8 @@ def sintercard(c: Client, numkeys_arg: bytes, *args: bytes) -> int:
          key_specs=(_spec("OW update", 1), _spec("RO access", 2, -1)),
          summary="Computes the members common to the given sets and saves them at a destination key.",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.")
+                    "number of sets.",
+         args="destination:key key:key...")
 def sinterstore(c: Client, dst: bytes, *keys: bytes) -> int:
     sets = _lookup_sets(c, keys)
     found = _inter(sets)
@@ -424,7 +436,8 @@ def _union_diff(c: Client, keys: tuple[bytes, ...], diff: bool, store: bool) -> 
 
 @command("sunion", arity=-2, flags="readonly", keys=(1, -1, 1), key_flags="RO access", group="set",
          since="1.0.0", tips="nondeterministic_output_order", summary="Computes the members found in any of the given sets.",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         args="key:key...")
 def sunion(c: Client, *keys: bytes) -> SetReply:
     return SetReply(_union_diff(c, keys, False, False).ordered())
 
@@ -432,14 +445,16 @@ def sunion(c: Client, *keys: bytes) -> SetReply:
 @command("sunionstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0",
          key_specs=(_spec("OW update", 1), _spec("RO access", 2, -1)),
          summary="Computes the members found in any of the given sets and saves them at a destination key.",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         args="destination:key key:key...")
 def sunionstore(c: Client, dst: bytes, *keys: bytes) -> int:
     return _store(c, dst, _union_diff(c, keys, False, True), "sunionstore")
 
 
 @command("sdiff", arity=-2, flags="readonly", keys=(1, -1, 1), key_flags="RO access", group="set",
          since="1.0.0", tips="nondeterministic_output_order", summary="Computes the members of the first set that are in none of the others.",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         args="key:key...")
 def sdiff(c: Client, *keys: bytes) -> SetReply:
     return SetReply(_union_diff(c, keys, True, False).ordered())
 
@@ -447,7 +462,8 @@ def sdiff(c: Client, *keys: bytes) -> SetReply:
 @command("sdiffstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0",
          key_specs=(_spec("OW update", 1), _spec("RO access", 2, -1)),
          summary="Computes the members of the first set missing from the others and saves them at a destination key.",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         args="destination:key key:key...")
 def sdiffstore(c: Client, dst: bytes, *keys: bytes) -> int:
     return _store(c, dst, _union_diff(c, keys, True, True), "sdiffstore")
 
@@ -456,7 +472,8 @@ def sdiffstore(c: Client, dst: bytes, *keys: bytes) -> int:
          tips="nondeterministic_output", summary="Walks through the members of a set with a cursor.",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
                     "calls for the cursor to return back to 0. N is the number of elements inside the "
-                    "collection.")
+                    "collection.",
+         args="key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
 def sscan(c: Client, key: bytes, cursor_arg: bytes, *opts: bytes) -> list:
     cursor = parse_cursor(cursor_arg)
     s = _get(c, key)

@@ -227,7 +227,9 @@ def _sort(c: Client, key: bytes, opts: tuple[bytes, ...], readonly: bool):
          acl="set sortedset list dangerous !group",
          summary="Sorts the elements of a list, set or sorted set, replying with them or storing them in a list.",
          complexity=_SORT_DOC, key_specs=(_SOURCE_SPEC, _BYGET_SPEC, _STORE_SPEC), getkeys=_sort_getkeys,
-         key_flags_fn=_sort_key_flags)
+         key_flags_fn=_sort_key_flags,
+         args="key:key [BY by-pattern:pattern#1<pattern>] [LIMIT (offset:integer count:integer)] "
+              "[GET get-pattern:pattern#1<pattern>]... [order: ASC | DESC] [sorting=ALPHA] [STORE destination:key#2]")
 def sort(c: Client, key: bytes, *opts: bytes):
     return _sort(c, key, opts, False)
 
@@ -235,6 +237,8 @@ def sort(c: Client, key: bytes, *opts: bytes):
 @command("sort_ro", arity=-2, flags="readonly", keys=1, group="generic", since="7.0.0",
          acl="set sortedset list dangerous !group",
          summary="Sorts the elements of a list, set or sorted set and replies with them (never stores).",
-         complexity=_SORT_DOC, key_specs=(_SOURCE_SPEC, _BYGET_SPEC), getkeys=_sort_ro_getkeys)
+         complexity=_SORT_DOC, key_specs=(_SOURCE_SPEC, _BYGET_SPEC), getkeys=_sort_ro_getkeys,
+         args="key:key [BY by-pattern:pattern#1<pattern>] [LIMIT (offset:integer count:integer)] "
+              "[GET get-pattern:pattern#1<pattern>]... [order: ASC | DESC] [sorting=ALPHA]")
 def sort_ro(c: Client, key: bytes, *opts: bytes):
     return _sort(c, key, opts, True)

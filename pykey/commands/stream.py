@@ -222,7 +222,11 @@ def _rewrite_trim(s: StreamType, a: _TrimArgs, out: list[bytes]) -> None:
          complexity="O(1) when adding a new entry, O(N) when trimming where N being the number of entries "
                     "evicted.",
          history=(("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
-                  ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")))
+                  ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")),
+         args="key:key [NOMKSTREAM]@6.2.0 "
+              "[trim: (strategy: MAXLEN | MINID@6.2.0) [operator: equal='=' | "
+              "approximately='~'] threshold [LIMIT count:integer]@6.2.0] (id-selector: auto-id='*' | id) "
+              "(data: field value)...")
 def xadd(c: Client, key: bytes, *args: bytes):
     if args[0] == b"*":
         # the common form, XADD key * field value...: no options to parse
@@ -295,7 +299,10 @@ def _xadd(c: Client, key: bytes, args: tuple[bytes, ...], a: _TrimArgs | None, i
          complexity="O(N), with N being the number of evicted entries. Constant times are very small however, "
                     "since entries are organized in macro nodes containing multiple entries that can be released "
                     "with a single deallocation.",
-         history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),))
+         history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),),
+         args="key:key "
+              "(trim: (strategy: MAXLEN | MINID@6.2.0) [operator: equal='=' | "
+              "approximately='~'] threshold [LIMIT count:integer]@6.2.0)")
 def xtrim(c: Client, key: bytes, *args: bytes) -> int:
     argv = (b"XTRIM", key, *args)
     a = _parse_add_trim(c, argv, False)
@@ -343,7 +350,8 @@ _RANGE_DOC = ("O(N) with N being the number of elements being returned. If N is 
 
 @command("xrange", arity=-4, flags="readonly", keys=1, key_flags="RO access", group="stream", since="5.0.0",
          summary="Returns the entries of a stream between two IDs (inclusive, or exclusive with '(').",
-         complexity=_RANGE_DOC, history=(("6.2.0", "Added exclusive ranges."),))
+         complexity=_RANGE_DOC, history=(("6.2.0", "Added exclusive ranges."),),
+         args="key:key start end [COUNT count:integer]")
 def xrange(c: Client, key: bytes, start: bytes, end: bytes, *opts: bytes):
     return _xrange(c, key, start, end, opts, False)
 
@@ -352,13 +360,15 @@ def xrange(c: Client, key: bytes, start: bytes, end: bytes, *opts: bytes):
          summary="Returns the entries of a stream between two IDs, newest first.",
          complexity="O(N) with N being the number of elements returned. If N is constant (e.g. always asking for "
                     "the first 10 elements with COUNT), you can consider it O(1).",
-         history=(("6.2.0", "Added exclusive ranges."),))
+         history=(("6.2.0", "Added exclusive ranges."),),
+         args="key:key end start [COUNT count:integer]")
 def xrevrange(c: Client, key: bytes, end: bytes, start: bytes, *opts: bytes):
     return _xrange(c, key, start, end, opts, True)
 
 
 @command("xlen", arity=2, flags="readonly fast", keys=1, key_flags="RO", group="stream", since="5.0.0",
-         summary="Counts the entries of a stream.", complexity="O(1)")
+         summary="Counts the entries of a stream.", complexity="O(1)",
+         args="key:key")
 def xlen(c: Client, key: bytes) -> int:
     s = _get(c, key)
     return 0 if s is None else s.length
@@ -366,7 +376,8 @@ def xlen(c: Client, key: bytes) -> int:
 
 @command("xdel", arity=-3, flags="write fast", keys=1, key_flags="RW delete", group="stream", since="5.0.0",
          summary="Deletes entries from a stream by ID; replies with how many existed.",
-         complexity="O(1) for each single item to delete in the stream, regardless of the stream size.")
+         complexity="O(1) for each single item to delete in the stream, regardless of the stream size.",
+         args="key:key id...")
 def xdel(c: Client, key: bytes, *ids: bytes) -> int:
     db = c.db
     s = db.get_typed(key, StreamType)
@@ -714,7 +725,8 @@ def _xread_keys(argv: list[bytes]) -> list[int]:
 @command("xread", arity=-4, flags="readonly blocking", group="stream", since="5.0.0",
          key_specs=(KeySpec(("RO", "access"), ("keyword", "STREAMS", 1), ("range", -1, 1, 2)),),
          getkeys=_xread_keys,
-         summary="Returns entries newer than given IDs from one or more streams, optionally waiting for them.")
+         summary="Returns entries newer than given IDs from one or more streams, optionally waiting for them.",
+         args="[COUNT count:integer] [BLOCK milliseconds:integer] STREAMS (key:key... id...)")
 def xread(c: Client, *args: bytes):
     return _xread_common(c, args, False)
 
@@ -727,7 +739,9 @@ def xread(c: Client, *args: bytes):
          complexity="For each stream mentioned: O(M) with M being the number of elements returned. If M is "
                     "constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). "
                     "On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N "
-                    "clients blocked on the stream getting new data.")
+                    "clients blocked on the stream getting new data.",
+         args="GROUP (group-block: group consumer) [COUNT count:integer] [BLOCK milliseconds:integer] [NOACK] "
+              "STREAMS (key:key... id...)")
 def xreadgroup(c: Client, *args: bytes):
     return _xread_common(c, args, True)
 
@@ -797,7 +811,9 @@ def _xgroup_prelude(c: Client, sub: bytes, key: bytes, group: bytes, opts: tuple
 @command("create", arity=-5, flags="write denyoom", keys=2, key_flags="RW insert", group="stream",
          since="5.0.0", parent="xgroup", complexity="O(1)",
          summary="Creates a consumer group (and, with MKSTREAM, the stream).",
-         history=(("7.0.0", "Added the `entries_read` named argument."),))
+         history=(("7.0.0", "Added the `entries_read` named argument."),),
+         args="key:key group (id-selector: id | new-id='$') [MKSTREAM] "
+              "[ENTRIESREAD entriesread:integer<entries-read>]")
 def xgroup_create(c: Client, key: bytes, group: bytes, idarg: bytes, *opts: bytes):
     s, _, mkstream, entries_read = _xgroup_prelude(c, b"CREATE", key, group, opts, create=True)
     if len(opts) > 3:
@@ -819,7 +835,8 @@ def xgroup_create(c: Client, key: bytes, group: bytes, idarg: bytes, *opts: byte
 
 @command("setid", arity=-5, flags="write", keys=2, key_flags="RW update", group="stream", since="5.0.0",
          parent="xgroup", complexity="O(1)", summary="Sets the last-delivered ID (and read counter) of a consumer group.",
-         history=(("7.0.0", "Added the optional `entries_read` argument."),))
+         history=(("7.0.0", "Added the optional `entries_read` argument."),),
+         args="key:key group (id-selector: id | new-id='$') [ENTRIESREAD entriesread:integer<entries-read>]")
 def xgroup_setid(c: Client, key: bytes, group: bytes, idarg: bytes, *opts: bytes):
     s, g, _, entries_read = _xgroup_prelude(c, b"SETID", key, group, opts, setid=True, need_group=True)
     if len(opts) not in (0, 2):
@@ -834,7 +851,8 @@ def xgroup_setid(c: Client, key: bytes, group: bytes, idarg: bytes, *opts: bytes
 
 @command("destroy", arity=4, flags="write", keys=2, key_flags="RW delete", group="stream", since="5.0.0",
          parent="xgroup", summary="Deletes a consumer group, its consumers and pending list.",
-         complexity="O(N) where N is the number of entries in the group's pending entries list (PEL).")
+         complexity="O(N) where N is the number of entries in the group's pending entries list (PEL).",
+         args="key:key group")
 def xgroup_destroy(c: Client, key: bytes, group: bytes) -> int:
     s, g, _, _ = _xgroup_prelude(c, b"DESTROY", key, group, ())
     if g is None:
@@ -848,7 +866,8 @@ def xgroup_destroy(c: Client, key: bytes, group: bytes) -> int:
 
 
 @command("createconsumer", arity=5, flags="write denyoom", keys=2, key_flags="RW insert", group="stream",
-         since="6.2.0", parent="xgroup", complexity="O(1)", summary="Creates a consumer in a consumer group.")
+         since="6.2.0", parent="xgroup", complexity="O(1)", summary="Creates a consumer in a consumer group.",
+         args="key:key group consumer")
 def xgroup_createconsumer(c: Client, key: bytes, group: bytes, name: bytes) -> int:
     _, g, _, _ = _xgroup_prelude(c, b"CREATECONSUMER", key, group, (), need_group=True)
     if name in g.consumers:
@@ -859,7 +878,8 @@ def xgroup_createconsumer(c: Client, key: bytes, group: bytes, name: bytes) -> i
 
 @command("delconsumer", arity=5, flags="write", keys=2, key_flags="RW delete", group="stream", since="5.0.0",
          parent="xgroup", complexity="O(1)",
-         summary="Deletes a consumer from a group; replies with how many entries it had pending.")
+         summary="Deletes a consumer from a group; replies with how many entries it had pending.",
+         args="key:key group consumer")
 def xgroup_delconsumer(c: Client, key: bytes, group: bytes, name: bytes) -> int:
     _, g, _, _ = _xgroup_prelude(c, b"DELCONSUMER", key, group, (), need_group=True)
     consumer = g.consumers.get(name)
@@ -881,7 +901,8 @@ def xgroup_help(c: Client) -> list[Simple]:
 @command("xsetid", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW update", group="stream",
          since="5.0.0", complexity="O(1)",
          summary="Sets a stream's last ID (and its added-entries counter and largest deleted ID).",
-         history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),))
+         history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),),
+         args="key:key last-id [ENTRIESADDED entries-added:integer]@7.0.0 [MAXDELETEDID max-deleted-id]@7.0.0")
 def xsetid(c: Client, key: bytes, idarg: bytes, *opts: bytes):
     eid = _strict_id(idarg)
     max_xdel = 0
@@ -924,7 +945,8 @@ def xsetid(c: Client, key: bytes, idarg: bytes, *opts: bytes):
 # ---------------------------------------------------------------------- XACK / XPENDING
 @command("xack", arity=-4, flags="write fast", keys=1, key_flags="RW update", group="stream", since="5.0.0",
          complexity="O(1) for each message ID processed.",
-         summary="Acknowledges entries of a consumer group, removing them from its pending list.")
+         summary="Acknowledges entries of a consumer group, removing them from its pending list.",
+         args="key:key group id...")
 def xack(c: Client, key: bytes, group: bytes, *ids: bytes) -> int:
     s = _get(c, key)
     g = s.group(group) if s is not None else None
@@ -947,7 +969,8 @@ def xack(c: Client, key: bytes, group: bytes, *ids: bytes) -> int:
                     "with the IDLE filter. When the command returns just the summary and the list of consumers "
                     "is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every "
                     "consumer.",
-         history=(("6.2.0", "Added the `IDLE` option and exclusive range intervals."),))
+         history=(("6.2.0", "Added the `IDLE` option and exclusive range intervals."),),
+         args="key:key group [filters: [IDLE min-idle-time:integer]@6.2.0 start end count:integer [consumer]]")
 def xpending(c: Client, key: bytes, group: bytes, *args: bytes):
     argc = len(args) + 3
     if argc != 3 and (argc < 6 or argc > 9):
@@ -1002,7 +1025,9 @@ def xpending(c: Client, key: bytes, group: bytes, *args: bytes):
 @command("xclaim", arity=-6, flags="write fast", keys=1, key_flags="RW update", group="stream", since="5.0.0",
          tips="nondeterministic_output",
          summary="Transfers pending entries of a group to another consumer, if idle long enough.",
-         complexity="O(log N) with N being the number of messages in the PEL of the consumer group.")
+         complexity="O(log N) with N being the number of messages in the PEL of the consumer group.",
+         args="key:key group consumer min-idle-time id... [IDLE ms:integer] [TIME unix-time-milliseconds:unix-time] "
+              "[RETRYCOUNT count:integer] [FORCE] [JUSTID] [LASTID lastid]")
 def xclaim(c: Client, key: bytes, group: bytes, consumername: bytes, minidle_arg: bytes, *rest: bytes):
     s = _get(c, key)
     g = s.group(group) if s is not None else None
@@ -1110,7 +1135,8 @@ def xclaim(c: Client, key: bytes, group: bytes, consumername: bytes, minidle_arg
          summary="Transfers pending entries idle long enough to another consumer, scanning the pending list "
                  "from a cursor.",
          history=(("7.0.0", "Added an element to the reply array, containing deleted entries the command cleared "
-                            "from the PEL"),))
+                            "from the PEL"),),
+         args="key:key group consumer min-idle-time start [COUNT count:integer] [JUSTID]")
 def xautoclaim(c: Client, key: bytes, group: bytes, consumername: bytes, minidle_arg: bytes, startarg: bytes,
                *opts: bytes):
     minidle = max(parse_int(minidle_arg, errors.XAUTOCLAIM_MIN_IDLE), 0)
@@ -1204,7 +1230,8 @@ def _info_stream(c: Client, key: bytes) -> StreamType:
 @command("consumers", arity=4, flags="readonly", keys=2, key_flags="RO access", group="stream", since="5.0.0",
          parent="xinfo", tips="nondeterministic_output", complexity="O(1)",
          summary="Lists the consumers of a consumer group, with pending counts and idle times.",
-         history=(("7.2.0", "Added the `inactive` field, and changed the meaning of `idle`."),))
+         history=(("7.2.0", "Added the `inactive` field, and changed the meaning of `idle`."),),
+         args="key:key group")
 def xinfo_consumers(c: Client, key: bytes, group: bytes) -> list:
     s = _info_stream(c, key)
     g = s.group(group)
@@ -1223,7 +1250,8 @@ def xinfo_consumers(c: Client, key: bytes, group: bytes) -> list:
 @command("groups", arity=3, flags="readonly", keys=2, key_flags="RO access", group="stream", since="5.0.0",
          parent="xinfo", complexity="O(1)",
          summary="Lists the consumer groups of a stream with their position, pending count and lag.",
-         history=(("7.0.0", "Added the `entries-read` and `lag` fields"),))
+         history=(("7.0.0", "Added the `entries-read` and `lag` fields"),),
+         args="key:key")
 def xinfo_groups(c: Client, key: bytes) -> list:
     s = _info_stream(c, key)
     out = []
@@ -1242,7 +1270,8 @@ def xinfo_groups(c: Client, key: bytes) -> list:
          history=(("6.0.0", "Added the `FULL` modifier."),
                   ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, "
                             "`entries-read` and `lag` fields"),
-                  ("7.2.0", "Added the `active-time` field, and changed the meaning of `seen-time`.")))
+                  ("7.2.0", "Added the `active-time` field, and changed the meaning of `seen-time`.")),
+         args="key:key [full-block: FULL [COUNT count:integer]]")
 def xinfo_stream(c: Client, key: bytes, *opts: bytes):
     s = _info_stream(c, key)
     full = bool(opts)

@@ -178,7 +178,10 @@ def _set_key_flags(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
 @command("set", arity=-3, flags="write denyoom", keys=1, key_specs=_SET_SPEC, key_flags_fn=_set_key_flags,
          group="string",
          since="1.0.0", history=_SET_HISTORY, complexity="O(1)",
-         summary="Stores a string at a key, replacing any existing value of any type.")
+         summary="Stores a string at a key, replacing any existing value of any type.",
+         args="key:key value [condition: NX@2.6.12 | XX@2.6.12 | IFEQ comparison-value@8.1.0] [GET]@6.2.0 "
+              "[expiration: EX seconds:integer@2.6.12 | PX milliseconds:integer@2.6.12 | "
+              "EXAT unix-time-seconds:unix-time@6.2.0 | PXAT unix-time-milliseconds:unix-time@6.2.0 | KEEPTTL@6.0.0]")
 def set_(c: Client, key: bytes, value: bytes, *opts: bytes):
     if not opts:                                        # the hot path: a plain SET
         db = c.db
@@ -193,7 +196,8 @@ def set_(c: Client, key: bytes, value: bytes, *opts: bytes):
 @command("setnx", arity=3, flags="write denyoom fast", keys=1, key_flags="OW insert", group="string",
          since="1.0.0", doc_flags="deprecated", deprecated_since="2.6.12",
          replaced_by="`SET` with the `NX` argument", complexity="O(1)",
-         summary="Stores a string at a key, but only if the key is absent.")
+         summary="Stores a string at a key, but only if the key is absent.",
+         args="key:key value")
 def setnx(c: Client, key: bytes, value: bytes) -> int:
     return _set_generic(c, "setnx", _NX, key, value, None, ok_reply=1, abort_reply=0)
 
@@ -201,7 +205,8 @@ def setnx(c: Client, key: bytes, value: bytes) -> int:
 @command("setex", arity=4, flags="write denyoom", keys=1, key_flags="OW update", group="string",
          since="2.0.0", doc_flags="deprecated", deprecated_since="2.6.12",
          replaced_by="`SET` with the `EX` argument", complexity="O(1)",
-         summary="Stores a string at a key along with a time-to-live in seconds.")
+         summary="Stores a string at a key along with a time-to-live in seconds.",
+         args="key:key seconds:integer value")
 def setex(c: Client, key: bytes, seconds: bytes, value: bytes):
     return _set_generic(c, "setex", _EX, key, value, seconds)
 
@@ -209,7 +214,8 @@ def setex(c: Client, key: bytes, seconds: bytes, value: bytes):
 @command("psetex", arity=4, flags="write denyoom", keys=1, key_flags="OW update", group="string",
          since="2.6.0", doc_flags="deprecated", deprecated_since="2.6.12",
          replaced_by="`SET` with the `PX` argument", complexity="O(1)",
-         summary="Stores a string at a key along with a time-to-live in milliseconds.")
+         summary="Stores a string at a key along with a time-to-live in milliseconds.",
+         args="key:key milliseconds:integer value")
 def psetex(c: Client, key: bytes, milliseconds: bytes, value: bytes):
     return _set_generic(c, "psetex", _PX, key, value, milliseconds)
 
@@ -217,7 +223,8 @@ def psetex(c: Client, key: bytes, milliseconds: bytes, value: bytes):
 @command("getset", arity=3, flags="write denyoom fast", keys=1, key_flags="RW access update",
          group="string", since="1.0.0", doc_flags="deprecated", deprecated_since="6.2.0",
          replaced_by="`SET` with the `!GET` argument", complexity="O(1)",
-         summary="Stores a new string at a key and replies with the value it replaced.")
+         summary="Stores a new string at a key and replies with the value it replaced.",
+         args="key:key value")
 def getset(c: Client, key: bytes, value: bytes):
     db = c.db
     old = db.get_string(key)
@@ -231,7 +238,8 @@ def getset(c: Client, key: bytes, value: bytes):
 @command("mset", arity=-3, flags="write denyoom", keys=(1, -1, 2), key_flags="OW update",
          group="string", since="1.0.1", tips="request_policy:multi_shard response_policy:all_succeeded",
          complexity="O(N) where N is the number of keys to set.",
-         summary="Stores several key-value string pairs in one atomic step.")
+         summary="Stores several key-value string pairs in one atomic step.",
+         args="(data: key:key value)...")
 def mset(c: Client, *args: bytes):
     if len(args) % 2:
         raise errors.wrong_arity("mset")
@@ -241,7 +249,8 @@ def mset(c: Client, *args: bytes):
 
 @command("msetnx", arity=-3, flags="write denyoom", keys=(1, -1, 2), key_flags="OW insert",
          group="string", since="1.0.1", complexity="O(N) where N is the number of keys to set.",
-         summary="Stores several key-value string pairs atomically, only if none of the keys exist.")
+         summary="Stores several key-value string pairs atomically, only if none of the keys exist.",
+         args="(data: key:key value)...")
 def msetnx(c: Client, *args: bytes) -> int:
     if len(args) % 2:
         raise errors.wrong_arity("msetnx")
@@ -265,7 +274,8 @@ def _mset(c: Client, args: tuple[bytes, ...]) -> None:
 # ---------------------------------------------------------------- GET family
 
 @command("get", arity=2, flags="readonly fast", keys=1, key_flags="RO access", group="string",
-         since="1.0.0", summary="Fetches the string stored at a key.", complexity="O(1)")
+         since="1.0.0", summary="Fetches the string stored at a key.", complexity="O(1)",
+         args="key:key")
 def get(c: Client, key: bytes):
     value = c.db.get_string(key)
     return bytes(value) if value.__class__ is bytearray else value
@@ -277,7 +287,10 @@ _GETEX_SPEC = (KeySpec(("RW", "access", "update"), ("index", 1), ("range", 0, 1,
 
 @command("getex", arity=-2, flags="write fast", keys=1, key_specs=_GETEX_SPEC, group="string",
          since="6.2.0", complexity="O(1)",
-         summary="Fetches the string stored at a key and optionally changes its expiry.")
+         summary="Fetches the string stored at a key and optionally changes its expiry.",
+         args="key:key "
+              "[expiration: EX seconds:integer | PX milliseconds:integer | EXAT unix-time-seconds:unix-time | "
+              "PXAT unix-time-milliseconds:unix-time | PERSIST]")
 def getex(c: Client, key: bytes, *opts: bytes):
     flags, expire, _ = _parse_options(opts, False)
     db = c.db
@@ -305,7 +318,8 @@ def getex(c: Client, key: bytes, *opts: bytes):
 
 @command("getdel", arity=2, flags="write fast", keys=1, key_flags="RW access delete", group="string",
          since="6.2.0", complexity="O(1)",
-         summary="Fetches the string stored at a key, then removes the key.")
+         summary="Fetches the string stored at a key, then removes the key.",
+         args="key:key")
 def getdel(c: Client, key: bytes):
     db = c.db
     value = db.get_string(key)
@@ -319,7 +333,8 @@ def getdel(c: Client, key: bytes):
 @command("mget", arity=-2, flags="readonly fast", keys=(1, -1, 1), key_flags="RO access",
          group="string", since="1.0.0", tips="request_policy:multi_shard",
          complexity="O(N) where N is the number of keys to retrieve.",
-         summary="Fetches the strings stored at several keys in one call.")
+         summary="Fetches the strings stored at several keys in one call.",
+         args="key:key...")
 def mget(c: Client, *keys: bytes) -> list:
     lookup = c.db.lookup
     out = []
@@ -331,7 +346,8 @@ def mget(c: Client, *keys: bytes) -> list:
 
 
 @command("strlen", arity=2, flags="readonly fast", keys=1, key_flags="RO", group="string",
-         since="2.2.0", complexity="O(1)", summary="Gives the byte length of the string stored at a key.")
+         since="2.2.0", complexity="O(1)", summary="Gives the byte length of the string stored at a key.",
+         args="key:key")
 def strlen(c: Client, key: bytes) -> int:
     value = c.db.get_string(key)
     return 0 if value is None else len(value)
@@ -344,7 +360,8 @@ _RANGE_COMPLEXITY = ("O(N) where N is the length of the returned string. The com
 
 @command("getrange", arity=4, flags="readonly", keys=1, key_flags="RO access", group="string",
          since="2.4.0", complexity=_RANGE_COMPLEXITY,
-         summary="Fetches the part of a key's string between two offsets.")
+         summary="Fetches the part of a key's string between two offsets.",
+         args="key:key start:integer end:integer")
 def getrange(c: Client, key: bytes, start: bytes, end: bytes) -> bytes:
     s, e = parse_int(start), parse_int(end)
     value = c.db.get_string(key)
@@ -366,7 +383,8 @@ def getrange(c: Client, key: bytes, start: bytes, end: bytes) -> bytes:
 
 @command("substr", arity=4, flags="readonly", keys=1, key_flags="RO access", group="string",
          since="1.0.0", doc_flags="deprecated", deprecated_since="2.0.0", replaced_by="`GETRANGE`",
-         complexity=_RANGE_COMPLEXITY, summary="Fetches the part of a key's string between two offsets (old name of GETRANGE).")
+         complexity=_RANGE_COMPLEXITY, summary="Fetches the part of a key's string between two offsets (old name of GETRANGE).",
+         args="key:key start:integer end:integer")
 def substr(c: Client, key: bytes, start: bytes, end: bytes) -> bytes:
     return getrange(c, key, start, end)
 
@@ -378,7 +396,8 @@ def substr(c: Client, key: bytes, start: bytes, end: bytes) -> bytes:
          complexity="O(1). The amortized time complexity is O(1) assuming the appended value is small "
                     "and the already present value is of any size, since the dynamic string library used "
                     "by the server will double the free space available on every reallocation.",
-         summary="Adds bytes to the end of a key's string, starting from empty if the key is absent.")
+         summary="Adds bytes to the end of a key's string, starting from empty if the key is absent.",
+         args="key:key value")
 def append(c: Client, key: bytes, value: bytes) -> int:
     db = c.db
     current = db.get_string(key)
@@ -405,7 +424,8 @@ def append(c: Client, key: bytes, value: bytes) -> int:
          complexity="O(1), not counting the time taken to copy the new string in place. Usually, this "
                     "string is very small so the amortized complexity is O(1). Otherwise, complexity is "
                     "O(M) with M being the length of the value argument.",
-         summary="Writes bytes into a key's string at a given offset, padding with zeros as needed.")
+         summary="Writes bytes into a key's string at a given offset, padding with zeros as needed.",
+         args="key:key offset:integer value")
 def setrange(c: Client, key: bytes, offset: bytes, value: bytes) -> int:
     off = parse_int(offset)
     if off < 0:
@@ -459,27 +479,31 @@ def _incr(c: Client, key: bytes, by: int) -> int:
 
 
 @command("incr", arity=2, flags="write denyoom fast", since="1.0.0", **_COUNTER_SPEC,
-         summary="Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.")
+         summary="Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+         args="key:key")
 def incr(c: Client, key: bytes) -> int:
     return _incr(c, key, 1)
 
 
 @command("decr", arity=2, flags="write denyoom fast", since="1.0.0", **_COUNTER_SPEC,
-         summary="Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.")
+         summary="Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+         args="key:key")
 def decr(c: Client, key: bytes) -> int:
     return _incr(c, key, -1)
 
 
 @command("incrby", arity=3, flags="write denyoom fast", since="1.0.0", **_COUNTER_SPEC,
          summary="Increments the integer value of a key by a number. "
-                 "Uses 0 as initial value if the key doesn't exist.")
+                 "Uses 0 as initial value if the key doesn't exist.",
+         args="key:key increment:integer")
 def incrby(c: Client, key: bytes, increment: bytes) -> int:
     return _incr(c, key, parse_int(increment))
 
 
 @command("decrby", arity=3, flags="write denyoom fast", since="1.0.0", **_COUNTER_SPEC,
          summary="Decrements a number from the integer value of a key. "
-                 "Uses 0 as initial value if the key doesn't exist.")
+                 "Uses 0 as initial value if the key doesn't exist.",
+         args="key:key decrement:integer")
 def decrby(c: Client, key: bytes, decrement: bytes) -> int:
     by = parse_int(decrement)
     if by == _I64_MIN:
@@ -601,7 +625,8 @@ def _format_ld(v: Fraction) -> bytes:
 
 @command("incrbyfloat", arity=3, flags="write denyoom fast", since="2.6.0", **_COUNTER_SPEC,
          summary="Increment the floating point value of a key by a number. "
-                 "Uses 0 as initial value if the key doesn't exist.")
+                 "Uses 0 as initial value if the key doesn't exist.",
+         args="key:key increment:double")
 def incrbyfloat(c: Client, key: bytes, increment: bytes) -> bytes:
     db = c.db
     current = db.get_string(key)
@@ -631,7 +656,8 @@ def incrbyfloat(c: Client, key: bytes, increment: bytes) -> bytes:
 
 @command("lcs", arity=-3, flags="readonly", keys=(1, 2, 1), key_flags="RO access", group="string",
          since="7.0.0", complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-         summary="Finds the longest common substring.")
+         summary="Finds the longest common substring.",
+         args="key1:key key2:key#0 [LEN] [IDX] [MINMATCHLEN min-match-len:integer] [WITHMATCHLEN]")
 def lcs(c: Client, key1: bytes, key2: bytes, *opts: bytes):
     db = c.db
     a, b = db.lookup(key1), db.lookup(key2)

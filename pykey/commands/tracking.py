@@ -32,7 +32,8 @@ def _check_prefixes(c: Client, prefixes: list[bytes]) -> None:
 
 @command("tracking", parent="client", arity=-3, flags=_F, group="connection", since="6.0.0",
          summary="Turns server-assisted client-side caching on or off for this connection.",
-         complexity="O(1). Some options may introduce additional complexity.")
+         complexity="O(1). Some options may introduce additional complexity.",
+         args="(status: ON | OFF) [REDIRECT client-id:integer] [PREFIX prefix]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP]")
 def client_tracking(c: Client, mode: bytes, *args: bytes):
     redirect = 0
     bcast = optin = optout = noloop = False
@@ -88,7 +89,8 @@ def client_tracking(c: Client, mode: bytes, *args: bytes):
 
 @command("caching", parent="client", arity=3, flags=_F, group="connection", since="6.0.0",
          summary="Chooses whether the next command's keys are tracked (OPTIN/OPTOUT modes).",
-         complexity="O(1)")
+         complexity="O(1)",
+         args="(mode: YES | NO)")
 def client_caching(c: Client, answer: bytes):
     t = c.tracking
     if t is None:

@@ -78,7 +78,8 @@ def discard(c: Client):
 @command("watch", arity=-2, flags="noscript loading stale fast no_multi allow_busy", group="transactions",
          since="2.2.0", summary="Makes the next EXEC fail if any of these keys changes before it.",
          complexity="O(1) for every key.",
-         key_specs=(KeySpec(("RO",), ("index", 1), ("range", -1, 1, 0)),), keys=(1, -1, 1))
+         key_specs=(KeySpec(("RO",), ("index", 1), ("range", -1, 1, 0)),), keys=(1, -1, 1),
+         args="key:key...")
 def watch(c: Client, *keys: bytes):
     if not c.dirty_cas:                    # already doomed: nothing worth watching
         for key in keys:

@@ -326,14 +326,17 @@ def _zadd(c: Client, key: bytes, args: tuple[bytes, ...], incr: bool):
          since="1.2.0", summary="Adds members to a sorted set or updates their scores, creating the set if needed.",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
          history=(("2.4.0", "Accepts multiple elements."), ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
-                  ("6.2.0", "Added the `GT` and `LT` options.")))
+                  ("6.2.0", "Added the `GT` and `LT` options.")),
+         args="key:key [condition: NX | XX]@3.0.2 [comparison: GT | LT]@6.2.0 [change=CH]@3.0.2 "
+              "[increment=INCR]@3.0.2 (data: score:double member)...")
 def zadd(c: Client, key: bytes, *args: bytes):
     return _zadd(c, key, args, False)
 
 
 @command("zincrby", arity=4, flags="write denyoom fast", keys=1, key_flags="RW access update", group=_GROUP,
          since="1.2.0", summary="Adds a number to the score of a sorted set member, creating the member (and set) if needed.",
-         complexity="O(log(N)) where N is the number of elements in the sorted set.")
+         complexity="O(log(N)) where N is the number of elements in the sorted set.",
+         args="key:key increment:integer member")
 def zincrby(c: Client, key: bytes, increment: bytes, member: bytes):
     return _zadd(c, key, (increment, member), True)
 
@@ -341,7 +344,8 @@ def zincrby(c: Client, key: bytes, increment: bytes, member: bytes):
 @command("zrem", arity=-3, flags="write fast", keys=1, key_flags="RW delete", group=_GROUP, since="1.2.0",
          summary="Removes members from a sorted set; an emptied set is deleted.",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
-                    "elements to be removed.", history=(("2.4.0", "Accepts multiple elements."),))
+                    "elements to be removed.", history=(("2.4.0", "Accepts multiple elements."),),
+         args="key:key member...")
 def zrem(c: Client, key: bytes, *members: bytes) -> int:
     z = _get(c, key)
     if z is None:
@@ -359,14 +363,16 @@ def zrem(c: Client, key: bytes, *members: bytes) -> int:
 
 # ====================================================================== simple reads
 @command("zcard", arity=2, flags="readonly fast", keys=1, key_flags="RO", group=_GROUP, since="1.2.0",
-         summary="Counts the members of a sorted set.", complexity="O(1)")
+         summary="Counts the members of a sorted set.", complexity="O(1)",
+         args="key:key")
 def zcard(c: Client, key: bytes) -> int:
     z = _get(c, key)
     return len(z) if z is not None else 0
 
 
 @command("zscore", arity=3, flags="readonly fast", keys=1, key_flags="RO access", group=_GROUP, since="1.2.0",
-         summary="Fetches the score of a sorted set member.", complexity="O(1)")
+         summary="Fetches the score of a sorted set member.", complexity="O(1)",
+         args="key:key member")
 def zscore(c: Client, key: bytes, member: bytes):
     z = _get(c, key)
     return None if z is None else z.score(member)
@@ -374,7 +380,8 @@ def zscore(c: Client, key: bytes, member: bytes):
 
 @command("zmscore", arity=-3, flags="readonly fast", keys=1, key_flags="RO access", group=_GROUP, since="6.2.0",
          summary="Fetches the scores of several sorted set members.",
-         complexity="O(N) where N is the number of members being requested.")
+         complexity="O(N) where N is the number of members being requested.",
+         args="key:key member...")
 def zmscore(c: Client, key: bytes, *members: bytes) -> list:
     z = _get(c, key)
     if z is None:
@@ -404,21 +411,24 @@ _RANK_HISTORY = (("7.2.0", "Added the optional `WITHSCORE` argument."),)
 
 @command("zrank", arity=-3, flags="readonly fast", keys=1, key_flags="RO access", group=_GROUP, since="2.0.0",
          summary="Fetches the rank of a member in a sorted set ordered by ascending score.",
-         complexity="O(log(N))", history=_RANK_HISTORY)
+         complexity="O(log(N))", history=_RANK_HISTORY,
+         args="key:key member [WITHSCORE]")
 def zrank(c: Client, key: bytes, member: bytes, *opts: bytes):
     return _rank(c, key, member, opts, False, "zrank")
 
 
 @command("zrevrank", arity=-3, flags="readonly fast", keys=1, key_flags="RO access", group=_GROUP, since="2.0.0",
          summary="Fetches the rank of a member in a sorted set ordered by descending score.",
-         complexity="O(log(N))", history=_RANK_HISTORY)
+         complexity="O(log(N))", history=_RANK_HISTORY,
+         args="key:key member [WITHSCORE]")
 def zrevrank(c: Client, key: bytes, member: bytes, *opts: bytes):
     return _rank(c, key, member, opts, True, "zrevrank")
 
 
 @command("zcount", arity=4, flags="readonly fast", keys=1, key_flags="RO access", group=_GROUP, since="2.0.0",
          summary="Counts the members of a sorted set whose scores are within a range.",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         args="key:key min:double max:double")
 def zcount(c: Client, key: bytes, lo: bytes, hi: bytes) -> int:
     rng = _score_range(lo, hi)
     z = _get(c, key)
@@ -427,7 +437,8 @@ def zcount(c: Client, key: bytes, lo: bytes, hi: bytes) -> int:
 
 @command("zlexcount", arity=4, flags="readonly fast", keys=1, key_flags="RO access", group=_GROUP, since="2.8.9",
          summary="Counts the members of a sorted set within a lexicographical range.",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         args="key:key min max")
 def zlexcount(c: Client, key: bytes, lo: bytes, hi: bytes) -> int:
     rng = _lex_range(lo, hi)
     z = _get(c, key)
@@ -507,7 +518,9 @@ _RANGE_DOC = ("O(log(N)+M) with N being the number of elements in the sorted set
          summary="Fetches a range of members of a sorted set by rank, score or lexicographical order.",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
                     "elements returned.",
-         history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),))
+         history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),),
+         args="key:key start stop [sortby: BYSCORE | BYLEX]@6.2.0 [REV]@6.2.0 "
+              "[LIMIT (offset:integer count:integer)]@6.2.0 [WITHSCORES]")
 def zrange(c: Client, *args: bytes) -> list:
     return _zrange(c, args)
 
@@ -516,7 +529,8 @@ def zrange(c: Client, *args: bytes) -> list:
          summary="Stores a range of members of a sorted set in another key.",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
                     "elements stored into the destination key.",
-         key_specs=(_spec("OW update", 1), _spec("RO access", 2)))
+         key_specs=(_spec("OW update", 1), _spec("RO access", 2)),
+         args="dst:key src:key min max [sortby: BYSCORE | BYLEX] [REV] [LIMIT (offset:integer count:integer)]")
 def zrangestore(c: Client, dst: bytes, *args: bytes) -> int:
     return _zrange(c, args, dst=dst)
 
@@ -525,7 +539,8 @@ def zrangestore(c: Client, dst: bytes, *args: bytes) -> int:
          summary="Fetches a range of members of a sorted set by rank, highest score first.",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
                     "elements returned.",
-         doc_flags="deprecated", deprecated_since="6.2.0", replaced_by="`ZRANGE` with the `REV` argument")
+         doc_flags="deprecated", deprecated_since="6.2.0", replaced_by="`ZRANGE` with the `REV` argument",
+         args="key:key start:integer stop:integer [WITHSCORES]")
 def zrevrange(c: Client, *args: bytes) -> list:
     return _zrange(c, args, rangetype=_RANK, reverse=True)
 
@@ -533,7 +548,8 @@ def zrevrange(c: Client, *args: bytes) -> list:
 @command("zrangebyscore", arity=-4, flags="readonly", keys=1, key_flags="RO access", group=_GROUP, since="1.0.5",
          summary="Fetches the members of a sorted set within a range of scores.", complexity=_RANGE_DOC,
          doc_flags="deprecated", deprecated_since="6.2.0", replaced_by="`ZRANGE` with the `BYSCORE` argument",
-         history=(("2.0.0", "Added the `WITHSCORES` modifier."),))
+         history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
+         args="key:key min:double max:double [WITHSCORES]@2.0.0 [LIMIT (offset:integer count:integer)]")
 def zrangebyscore(c: Client, *args: bytes) -> list:
     return _zrange(c, args, rangetype=_SCORE, reverse=False)
 
@@ -542,14 +558,16 @@ def zrangebyscore(c: Client, *args: bytes) -> list:
          since="2.2.0", summary="Fetches the members of a sorted set within a range of scores, highest first.",
          complexity=_RANGE_DOC, doc_flags="deprecated", deprecated_since="6.2.0",
          replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
-         history=(("2.1.6", "`min` and `max` can be exclusive."),))
+         history=(("2.1.6", "`min` and `max` can be exclusive."),),
+         args="key:key max:double min:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
 def zrevrangebyscore(c: Client, *args: bytes) -> list:
     return _zrange(c, args, rangetype=_SCORE, reverse=True)
 
 
 @command("zrangebylex", arity=-4, flags="readonly", keys=1, key_flags="RO access", group=_GROUP, since="2.8.9",
          summary="Fetches the members of a sorted set within a lexicographical range.", complexity=_RANGE_DOC,
-         doc_flags="deprecated", deprecated_since="6.2.0", replaced_by="`ZRANGE` with the `BYLEX` argument")
+         doc_flags="deprecated", deprecated_since="6.2.0", replaced_by="`ZRANGE` with the `BYLEX` argument",
+         args="key:key min max [LIMIT (offset:integer count:integer)]")
 def zrangebylex(c: Client, *args: bytes) -> list:
     return _zrange(c, args, rangetype=_LEX, reverse=False)
 
@@ -557,7 +575,8 @@ def zrangebylex(c: Client, *args: bytes) -> list:
 @command("zrevrangebylex", arity=-4, flags="readonly", keys=1, key_flags="RO access", group=_GROUP,
          since="2.8.9", summary="Fetches the members of a sorted set within a lexicographical range, in reverse order.",
          complexity=_RANGE_DOC, doc_flags="deprecated", deprecated_since="6.2.0",
-         replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments")
+         replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments",
+         args="key:key max min [LIMIT (offset:integer count:integer)]")
 def zrevrangebylex(c: Client, *args: bytes) -> list:
     return _zrange(c, args, rangetype=_LEX, reverse=True)
 
@@ -578,7 +597,8 @@ def _remrange(c: Client, key: bytes, z: ZSet | None, span: tuple[int, int], even
 
 @command("zremrangebyrank", arity=4, flags="write", keys=1, key_flags="RW delete", group=_GROUP, since="2.0.0",
          summary="Removes the members of a sorted set within a range of ranks; an emptied set is deleted.",
-         complexity=_REMRANGE_DOC)
+         complexity=_REMRANGE_DOC,
+         args="key:key start:integer stop:integer")
 def zremrangebyrank(c: Client, key: bytes, start: bytes, stop: bytes) -> int:
     s, e = parse_int(start), parse_int(stop)
     z = _get(c, key)
@@ -598,7 +618,8 @@ def zremrangebyrank(c: Client, key: bytes, start: bytes, stop: bytes) -> int:
 
 @command("zremrangebyscore", arity=4, flags="write", keys=1, key_flags="RW delete", group=_GROUP,
          since="1.2.0", summary="Removes the members of a sorted set within a range of scores; an emptied set is deleted.",
-         complexity=_REMRANGE_DOC)
+         complexity=_REMRANGE_DOC,
+         args="key:key min:double max:double")
 def zremrangebyscore(c: Client, key: bytes, lo: bytes, hi: bytes) -> int:
     rng = _score_range(lo, hi)
     z = _get(c, key)
@@ -607,7 +628,8 @@ def zremrangebyscore(c: Client, key: bytes, lo: bytes, hi: bytes) -> int:
 
 @command("zremrangebylex", arity=4, flags="write", keys=1, key_flags="RW delete", group=_GROUP, since="2.8.9",
          summary="Removes the members of a sorted set within a lexicographical range; an emptied set is deleted.",
-         complexity=_REMRANGE_DOC)
+         complexity=_REMRANGE_DOC,
+         args="key:key min max")
 def zremrangebylex(c: Client, key: bytes, lo: bytes, hi: bytes) -> int:
     rng = _lex_range(lo, hi)
     z = _get(c, key)
@@ -643,14 +665,16 @@ _POP_DOC = ("O(log(N)*M) with N being the number of elements in the sorted set, 
 
 @command("zpopmin", arity=-2, flags="write fast", keys=1, key_flags="RW access delete", group=_GROUP,
          since="5.0.0", summary="Removes and replies with the lowest-scoring members of a sorted set.",
-         complexity=_POP_DOC)
+         complexity=_POP_DOC,
+         args="key:key [count:integer]")
 def zpopmin(c: Client, key: bytes, *args: bytes):
     return _zpop(c, key, args, False)
 
 
 @command("zpopmax", arity=-2, flags="write fast", keys=1, key_flags="RW access delete", group=_GROUP,
          since="5.0.0", summary="Removes and replies with the highest-scoring members of a sorted set.",
-         complexity=_POP_DOC)
+         complexity=_POP_DOC,
+         args="key:key [count:integer]")
 def zpopmax(c: Client, key: bytes, *args: bytes):
     return _zpop(c, key, args, True)
 
@@ -696,7 +720,8 @@ def _pop_verb(maximum: bool) -> bytes:
          summary="Removes and replies with the lowest or highest members of the first non-empty sorted set among several keys.",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
                     "in the sorted set, and M being the number of elements popped.",
-         key_specs=(_keynum_spec("RW access delete", 1),), getkeys=_numkeys_getkeys(1, 2))
+         key_specs=(_keynum_spec("RW access delete", 1),), getkeys=_numkeys_getkeys(1, 2),
+         args="numkeys:integer key:key... (where: MIN | MAX) [COUNT count:integer]")
 def zmpop(c: Client, numkeys: bytes, *rest: bytes):
     keys, maximum, count = _parse_mpop(numkeys, rest)
     found = _first_zset(c, keys)
@@ -755,7 +780,8 @@ _BPOP_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an i
 @command("bzpopmin", arity=-3, flags="write fast blocking", keys=(1, -2, 1), key_flags="RW access delete",
          group=_GROUP, since="5.0.0",
          summary="Removes and replies with the lowest-scoring member of the first non-empty sorted set, waiting if all are empty.",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.", history=_BPOP_HISTORY)
+         complexity="O(log(N)) with N being the number of elements in the sorted set.", history=_BPOP_HISTORY,
+         args="key:key... timeout:double")
 def bzpopmin(c: Client, *args: bytes):
     return _block_pop(c, args[:-1], False, -1, _timeout(args[-1]))
 
@@ -763,7 +789,8 @@ def bzpopmin(c: Client, *args: bytes):
 @command("bzpopmax", arity=-3, flags="write fast blocking", keys=(1, -2, 1), key_flags="RW access delete",
          group=_GROUP, since="5.0.0",
          summary="Removes and replies with the highest-scoring member of the first non-empty sorted set, waiting if all are empty.",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.", history=_BPOP_HISTORY)
+         complexity="O(log(N)) with N being the number of elements in the sorted set.", history=_BPOP_HISTORY,
+         args="key:key... timeout:double")
 def bzpopmax(c: Client, *args: bytes):
     return _block_pop(c, args[:-1], True, -1, _timeout(args[-1]))
 
@@ -772,7 +799,8 @@ def bzpopmax(c: Client, *args: bytes):
          summary="Removes and replies with members of the first non-empty sorted set among several keys, waiting if all are empty.",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
                     "in the sorted set, and M being the number of elements popped.",
-         key_specs=(_keynum_spec("RW access delete", 2),), getkeys=_numkeys_getkeys(2, 3))
+         key_specs=(_keynum_spec("RW access delete", 2),), getkeys=_numkeys_getkeys(2, 3),
+         args="timeout:double numkeys:integer key:key... (where: MIN | MAX) [COUNT count:integer]")
 def bzmpop(c: Client, timeout: bytes, numkeys: bytes, *rest: bytes):
     keys, maximum, count = _parse_mpop(numkeys, rest)
     return _block_pop(c, keys, maximum, count, _timeout(timeout))
@@ -784,7 +812,8 @@ _SAMPLE_MUL = 3     # Valkey's ZRANDMEMBER_SUB_STRATEGY_MUL
 
 @command("zrandmember", arity=-2, flags="readonly", keys=1, key_flags="RO access", group=_GROUP, since="6.2.0",
          tips="nondeterministic_output", summary="Replies with random members of a sorted set.",
-         complexity="O(N) where N is the number of members returned")
+         complexity="O(N) where N is the number of members returned",
+         args="key:key [options: count:integer [WITHSCORES]]")
 def zrandmember(c: Client, key: bytes, *args: bytes):
     if not args:
         z = _get(c, key)
@@ -948,21 +977,24 @@ _STORE_DOC_UNION = ("O(N)+O(M log(M)) with N being the sum of the sizes of the i
 
 @command("zunion", arity=-3, flags="readonly", group=_GROUP, since="6.2.0",
          summary="Replies with the union of sorted sets (sets count with score 1).", complexity=_UNION_DOC,
-         key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2))
+         key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2),
+         args="numkeys:integer key:key... [WEIGHTS weight:integer...] [AGGREGATE (SUM | MIN | MAX)] [WITHSCORES]")
 def zunion(c: Client, numkeys: bytes, *rest: bytes):
     return _setop(c, "zunion", None, numkeys, rest, "union")
 
 
 @command("zinter", arity=-3, flags="readonly", group=_GROUP, since="6.2.0",
          summary="Replies with the intersection of sorted sets (sets count with score 1).", complexity=_INTER_DOC,
-         key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2))
+         key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2),
+         args="numkeys:integer key:key... [WEIGHTS weight:integer...] [AGGREGATE (SUM | MIN | MAX)] [WITHSCORES]")
 def zinter(c: Client, numkeys: bytes, *rest: bytes):
     return _setop(c, "zinter", None, numkeys, rest, "inter")
 
 
 @command("zdiff", arity=-3, flags="readonly", group=_GROUP, since="6.2.0",
          summary="Replies with the members of the first sorted set that are in none of the others.",
-         complexity=_DIFF_DOC, key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2))
+         complexity=_DIFF_DOC, key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2),
+         args="numkeys:integer key:key... [WITHSCORES]")
 def zdiff(c: Client, numkeys: bytes, *rest: bytes):
     return _setop(c, "zdiff", None, numkeys, rest, "diff")
 
@@ -970,28 +1002,32 @@ def zdiff(c: Client, numkeys: bytes, *rest: bytes):
 @command("zintercard", arity=-3, flags="readonly", group=_GROUP, since="7.0.0",
          summary="Counts the members of the intersection of sorted sets, optionally stopping at a limit.",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of input "
-                    "sorted sets.", key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2))
+                    "sorted sets.", key_specs=_READ_SPECS, getkeys=_numkeys_getkeys(1, 2),
+         args="numkeys:integer key:key... [LIMIT limit:integer]")
 def zintercard(c: Client, numkeys: bytes, *rest: bytes):
     return _setop(c, "zintercard", None, numkeys, rest, "inter", cardinality_only=True)
 
 
 @command("zunionstore", arity=-4, flags="write denyoom", keys=1, group=_GROUP, since="2.0.0",
          summary="Stores the union of sorted sets in a key.", complexity=_STORE_DOC_UNION,
-         key_specs=_STORE_SPECS, getkeys=_numkeys_getkeys(2, 3, 1))
+         key_specs=_STORE_SPECS, getkeys=_numkeys_getkeys(2, 3, 1),
+         args="destination:key numkeys:integer key:key... [WEIGHTS weight:integer...] [AGGREGATE (SUM | MIN | MAX)]")
 def zunionstore(c: Client, dst: bytes, numkeys: bytes, *rest: bytes):
     return _setop(c, "zunionstore", dst, numkeys, rest, "union")
 
 
 @command("zinterstore", arity=-4, flags="write denyoom", keys=1, group=_GROUP, since="2.0.0",
          summary="Stores the intersection of sorted sets in a key.", complexity=_INTER_DOC,
-         key_specs=_STORE_SPECS, getkeys=_numkeys_getkeys(2, 3, 1))
+         key_specs=_STORE_SPECS, getkeys=_numkeys_getkeys(2, 3, 1),
+         args="destination:key numkeys:integer key:key... [WEIGHTS weight:integer...] [AGGREGATE (SUM | MIN | MAX)]")
 def zinterstore(c: Client, dst: bytes, numkeys: bytes, *rest: bytes):
     return _setop(c, "zinterstore", dst, numkeys, rest, "inter")
 
 
 @command("zdiffstore", arity=-4, flags="write denyoom", keys=1, group=_GROUP, since="6.2.0",
          summary="Stores the difference of sorted sets in a key.", complexity=_DIFF_DOC,
-         key_specs=_STORE_SPECS, getkeys=_numkeys_getkeys(2, 3, 1))
+         key_specs=_STORE_SPECS, getkeys=_numkeys_getkeys(2, 3, 1),
+         args="destination:key numkeys:integer key:key...")
 def zdiffstore(c: Client, dst: bytes, numkeys: bytes, *rest: bytes):
     return _setop(c, "zdiffstore", dst, numkeys, rest, "diff")
 
@@ -1008,7 +1044,8 @@ def _scan_score(score: float) -> bytes:
          tips="nondeterministic_output", summary="Walks through the members and scores of a sorted set with a cursor.",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for "
                     "the cursor to return back to 0. N is the number of elements inside the collection.",
-         history=(("8.0.0", "Added noscores option."),))
+         history=(("8.0.0", "Added noscores option."),),
+         args="key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [NOSCORES]")
 def zscan(c: Client, key: bytes, cursor_arg: bytes, *opts: bytes) -> list:
     from ..datatypes.glob import compile_glob
     cursor = parse_cursor(cursor_arg)
