@@ -738,6 +738,74 @@ def slowlog_help(c: Client):
     ])
 
 
+# ====================================================================== MODULE
+# pykey loads no native modules (Valkey's are C shared objects built against its module API),
+# so the list is always empty and a load fails the way Valkey's does for a library it cannot
+# open. Tools such as RedisInsight and client libraries call MODULE LIST to discover features.
+container("module", group="server", since="4.0.0", summary="A container for module commands.",
+          complexity="Depends on subcommand.")
+_MODULE_DENIED = ("MODULE command not allowed. If the enable-module-command option is set to \"local\", "
+                  "you can run it from a local connection, otherwise you need to set this option in the "
+                  "configuration file, and then restart the server.")
+_MODULE_LOAD_FAILED = "Error loading the extension. Please check the server logs."
+
+
+@command("help", arity=2, flags="loading stale", group="server", since="5.0.0", parent="module",
+         summary="Returns helpful text about the different subcommands.", complexity="O(1)")
+def module_help(c: Client) -> list[Simple]:
+    return help_reply("module", [
+        "LIST",
+        "    Return a list of loaded modules.",
+        "LOAD <path> [<arg> ...]",
+        "    Load a module library from <path>, passing to it any optional arguments.",
+        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+        "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+        "UNLOAD <name>",
+        "    Unload a module.",
+    ])
+
+
+@command("list", arity=2, flags="admin noscript", group="server", since="4.0.0", parent="module",
+         summary="Returns all loaded modules.", complexity="O(N) where N is the number of loaded modules.",
+         tips="nondeterministic_output_order")
+def module_list(c: Client) -> list:
+    return []
+
+
+def _module_load(c: Client, path: bytes) -> None:
+    if not allow_protected(c, c.server.config["enable-module-command"]):
+        raise errors.err(_MODULE_DENIED)
+    from ..log import log
+    log.warning(f"Module {errors.text(path)} failed to load: pykey cannot load native (C) modules")
+    raise errors.err(_MODULE_LOAD_FAILED)
+
+
+@command("load", arity=-3, flags="no_async_loading admin noscript protected", group="server", since="4.0.0",
+         parent="module", summary="Loads a module.", complexity="O(1)",
+         args="path [arg...]")
+def module_load(c: Client, path: bytes, *args: bytes) -> None:
+    _module_load(c, path)
+
+
+@command("loadex", arity=-3, flags="no_async_loading admin noscript protected", group="server",
+         since="7.0.0", parent="module", summary="Loads a module using extended parameters.",
+         complexity="O(1)",
+         args="path [CONFIG (configs: name value)]... [ARGS args...]")
+def module_loadex(c: Client, path: bytes, *args: bytes) -> None:
+    _module_load(c, path)
+
+
+@command("unload", arity=3, flags="no_async_loading admin noscript protected", group="server",
+         since="4.0.0", parent="module", summary="Unloads a module.", complexity="O(1)",
+         args="name")
+def module_unload(c: Client, name: bytes) -> None:
+    if not allow_protected(c, c.server.config["enable-module-command"]):
+        raise errors.err(_MODULE_DENIED)
+    from ..log import log
+    log.warning(f"Error unloading module {errors.text(name)}: no such module with that name")
+    raise errors.err("Error unloading module: no such module with that name")
+
+
 # ====================================================================== SHUTDOWN
 @command("shutdown", arity=-1, flags="admin noscript loading stale no_multi sentinel allow_busy",
          group="server", since="1.0.0", summary="Stops the server, saving the data to disk first unless told otherwise.",

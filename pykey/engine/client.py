@@ -107,12 +107,19 @@ class Client:
             f += "x"
         if self.blocked is not None:
             f += "b"
-        if self.tracking is not None:
+        t = self.tracking
+        if t is not None:
             f += "t"
+            if t.broken:
+                f += "R"
+            if t.bcast:
+                f += "B"
         if self.dirty_cas:
             f += "d"
         if self.close_after_reply:
             f += "c"
+        if self.laddr.startswith("/"):     # a unix socket client
+            f += "U"
         if self.no_evict:
             f += "e"
         if self.no_touch:

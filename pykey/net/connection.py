@@ -66,6 +66,8 @@ class Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
         addr, laddr = _fmt_addr(peer, sock), _fmt_addr(local, sock)
+        if sock is not None and sock.family == socket.AF_UNIX:
+            addr = laddr            # Valkey names a unix socket client by the socket's path
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -25,10 +25,14 @@ except ImportError:  # pragma: no cover - hiredis is a dependency; this keeps pu
 
 
 # Items hiredis returns as plain bytes or lists although Valkey refuses them in a request:
-# simple strings, verbatim strings and big numbers inside an array, sets and attributes.
-# Their type byte starts a line; seeing one (even inside bulk data) sends the bytes to the
-# reference parser, which is exact but slower.
-_SUSPECT = re.compile(rb"\n[+=(~|]")
+# simple strings, verbatim strings and big numbers inside an array, sets, attributes, maps
+# and pushes. Their type byte starts a line; seeing one (even inside bulk data) sends the
+# bytes to the reference parser, which is exact but slower.
+# Also array headers of seven characters or more (a million elements and up): hiredis
+# allocates the whole list when it reads the header, and freeing a reader that holds
+# ``*2147483647`` (16 GB of address space) blocks the event loop for seconds.
+_SUSPECT = re.compile(rb"\n(?:[+=(~|%>]|\*[^\r\n]{7})")
+_BIG_ARRAY = re.compile(rb"\*[^\r\n]{7}")
 
 
 def _encoded(argv: list[bytes]) -> bytes:
@@ -58,8 +62,9 @@ class RequestReader:
         if self._py is not None:
             return self._feed_reference(data)
         hr = self._hr
-        if (_SUSPECT.search(data) is not None
-                or (self._chunks and self._chunks[-1][-1] == 10 and data[0] in b"+=(~|")):
+        if (_SUSPECT.search(data) is not None or _BIG_ARRAY.match(data) is not None
+                or (self._chunks and (self._chunks[-1][-1] == 10 and data[0] in b"+=(~|%>"
+                                      or _BIG_ARRAY.search(self._chunks[-1][-9:] + data[:9]) is not None))):
             self._chunks.append(data)
             return self._reparse([])
         hr.feed(data)
