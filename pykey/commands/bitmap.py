@@ -104,7 +104,9 @@ def _clamp(start: int, end: int, total: int) -> tuple[int, int]:
 
 @command("bitcount", arity=-2, flags="readonly", keys=1, key_flags="RO access", group="bitmap",
          since="2.6.0", complexity="O(N)", summary="Counts the number of set bits (population "
-         "counting) in a string.", history=(("7.0.0", "Added the `BYTE|BIT` option."),),
+         "counting) in a string.", history=(("7.0.0", "Added the `BYTE|BIT` option."),
+                                            ("8.0.0", "`end` made optional; when called without argument "
+                                                      "the command reports the last BYTE.")),
          args="key:key [range: start:integer [end-unit-block: end:integer [unit: BYTE | BIT]@7.0.0]]")
 def bitcount(c: Client, key: bytes, *args: bytes) -> int:
     if len(args) > 3:

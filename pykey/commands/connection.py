@@ -13,7 +13,7 @@ _CONN = "noscript loading stale fast no_auth allow_busy"
 
 
 @command("ping", arity=-1, flags="fast", group="connection", since="1.0.0",
-         summary="Checks that the server is alive, replying PONG or the given message.",
+         tips="request_policy:all_shards response_policy:all_succeeded", summary="Checks that the server is alive, replying PONG or the given message.",
          args="[message]")
 def ping(c: Client, *args: bytes):
     if len(args) > 1:
@@ -53,6 +53,7 @@ def _check_password(c: Client, username: bytes, password: bytes) -> bool:
 
 
 @command("auth", arity=-2, flags=_CONN, group="connection", since="1.0.0",
+         history=(("6.0.0", "Added ACL style (username and password)."),),
          summary="Logs the connection in with a password, optionally for a named user.",
          args="[username]@6.0.0 password")
 def auth(c: Client, *args: bytes):
@@ -74,6 +75,8 @@ def auth(c: Client, *args: bytes):
 
 
 @command("hello", arity=-1, flags=_CONN, group="connection", since="6.0.0",
+         history=(("6.2.0", "`protover` made optional; when called without arguments the command "
+                            "reports the current connection's context."),),
          summary="Negotiates the protocol version and optionally authenticates and names the connection.",
          args="[arguments: protover:integer [AUTH (username password)] [SETNAME clientname]]")
 def hello(c: Client, *args: bytes):

@@ -126,6 +126,7 @@ def unlink(c: Client, *keys: bytes) -> int:
 
 @command("exists", arity=-2, flags="readonly fast", keys=(1, -1, 1), key_flags="RO",
          group="generic", since="1.0.0", tips=_MULTI_SUM,
+         history=(("3.0.3", "Accepts multiple `key` arguments."),),
          summary="Counts how many of the given keys are present.",
          complexity="O(N) where N is the number of keys to check.",
          args="key:key...")
