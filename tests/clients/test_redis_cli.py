@@ -327,8 +327,6 @@ def test_interactive_session(r, pykey_server):
     assert r.get("greeting") == b"hello world"
 
 
-@pytest.mark.xfail(strict=True, reason="COMMAND DOCS has no 'arguments' yet: redis-cli builds its "
-                                       "argument hints from them, so it shows none")
 def test_interactive_hints_from_command_docs(pykey_server):
     screens = _interactive(pykey_server.port, [b"set "])
     assert "key value" in screens[0]
