@@ -234,15 +234,16 @@ def test_rdb_dump_loads_in_pykey(r, pykey_server, pykey_factory, tmp_path):
     c.close()
 
 
-def _tty_run(argv: list[str], seconds: float) -> str:
-    """Run a tool with a terminal as stdout (so it flushes each line) for a while, then stop it."""
+def _tty_run(argv: list[str], enough, seconds: float = 10) -> str:
+    """Run a tool with a terminal as stdout (so it flushes each line) until ``enough(text)``
+    says so (or ``seconds`` pass), then stop it."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(argv, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL)
     os.close(slave)
-    chunks = []
+    chunks: list[bytes] = []
     deadline = time.monotonic() + seconds
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not enough(b"".join(chunks).decode(errors="replace")):
             ready, _, _ = select.select([master], [], [], 0.05)
             if ready:
                 try:
@@ -258,7 +259,8 @@ def _tty_run(argv: list[str], seconds: float) -> str:
 
 def test_stat(r, pykey_server):
     r.mset({"a": 1, "b": 2, "c": 3})
-    text = _tty_run([tool("redis-cli"), "-p", str(pykey_server.port), "--stat", "-i", "0.1"], 0.6)
+    text = _tty_run([tool("redis-cli"), "-p", str(pykey_server.port), "--stat", "-i", "0.1"],
+                    lambda t: t.count("\n") >= 4)
     lines = text.replace("\r", "").splitlines()
     assert lines[0].startswith("------- data ------ --------------------- load -------------------- - child -")
     assert lines[1].split() == ["keys", "mem", "clients", "blocked", "requests", "connections"]
