@@ -61,7 +61,8 @@ class NetServer:
         if path:
             if os.path.exists(path):
                 os.unlink(path)
-            srv = await self.loop.create_unix_server(lambda: Connection(self), path=path)
+            srv = await self.loop.create_unix_server(lambda: Connection(self), path=path,
+                                                     backlog=cfg["tcp-backlog"])
             perm = cfg["unixsocketperm"]
             if perm:
                 os.chmod(path, perm)
@@ -113,7 +114,9 @@ class NetServer:
         return socks
 
     async def _serve(self, sock: socket.socket) -> None:
-        srv = await self.loop.create_server(lambda: Connection(self), sock=sock)
+        # create_server listens again, with its own backlog (100) unless given Valkey's
+        srv = await self.loop.create_server(lambda: Connection(self), sock=sock,
+                                            backlog=self.engine.config["tcp-backlog"])
         self.servers.append(srv)
         self.tcp_servers.append(srv)
         if not self.port:

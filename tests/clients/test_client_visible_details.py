@@ -121,3 +121,18 @@ def test_module_commands(r, pykey_factory):
         c.execute_command("MODULE", "UNLOAD", "x")
     c.close()
 
+
+
+def test_listen_backlog_is_tcp_backlog(pykey_factory):
+    """asyncio's create_server listens again with its own backlog (100): a burst of clients
+    connecting at once (redis-benchmark -c 1000) then waits on SYN retries. The listening
+    socket must keep Valkey's tcp-backlog."""
+    import shutil
+    import subprocess
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    srv = pykey_factory("--tcp-backlog", "300")
+    lines = subprocess.run(["ss", "-ltnH", f"sport = :{srv.port}"], capture_output=True, text=True).stdout
+    backlogs = {line.split()[2] for line in lines.splitlines() if line.strip()}
+    somaxconn = int(open("/proc/sys/net/core/somaxconn").read())
+    assert backlogs == {str(min(300, somaxconn))}, lines
