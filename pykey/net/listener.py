@@ -15,6 +15,7 @@ from ..engine.server import Server
 from ..log import Log
 from ..log import log as default_log
 from .connection import Connection
+from .limits import adjust_open_files_limit
 
 
 class NetServer:
@@ -46,6 +47,7 @@ class NetServer:
         self.stopped = asyncio.Event()
         engine = self.engine
         cfg = engine.config
+        adjust_open_files_limit(cfg, self.log)      # room for maxclients connections
         engine.schedule = self._schedule
         engine.shutdown_requested = self.request_shutdown
         engine.events_while_busy = self.serve_while_busy

@@ -136,3 +136,86 @@ def test_listen_backlog_is_tcp_backlog(pykey_factory):
     backlogs = {line.split()[2] for line in lines.splitlines() if line.strip()}
     somaxconn = int(open("/proc/sys/net/core/somaxconn").read())
     assert backlogs == {str(min(300, somaxconn))}, lines
+
+
+def _server_with_fd_limit(tmp_path, soft: int, hard: int):
+    """pykey-server in a process whose open-files limit is (soft, hard); returns it, its port
+    and its log path once it accepts connections."""
+    import resource
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from pykey.testing.embedded import free_port
+    port = free_port()
+    logfile = tmp_path / f"pykey-{port}.log"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    proc = subprocess.Popen([sys.executable, "-m", "pykey", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--dir", str(tmp_path), "--logfile", str(logfile)],
+                            preexec_fn=limit, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port, logfile
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"pykey-server did not start: {logfile.read_text() if logfile.exists() else ''}")
+            time.sleep(0.05)
+
+
+def _connect_many(port: int, n: int) -> list:
+    import socket
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        socks.append(s)
+    replies = []
+    for s in socks:
+        s.sendall(b"PING\r\n")
+        replies.append(s.recv(100))
+    for s in socks:
+        s.close()
+    return replies
+
+
+def test_open_files_limit_is_raised_for_maxclients(tmp_path):
+    """A soft limit of 128 descriptors: Valkey raises it to maxclients + 32 at startup, so
+    200 clients are all served (before, accept() failed and 80-odd were dropped in silence)."""
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 10032:
+        pytest.skip(f"the hard open-files limit ({hard}) is below what the test needs")
+    proc, port, logfile = _server_with_fd_limit(tmp_path, 128, hard)
+    try:
+        assert _connect_many(port, 200) == [b"+PONG\r\n"] * 200
+        assert "Increased maximum number of open files to 10032 (it was originally set to 128)." \
+            in logfile.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_maxclients_lowered_to_fit_the_limit(tmp_path):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 200:
+        pytest.skip("the open-files limit is below 200")
+    proc, port, logfile = _server_with_fd_limit(tmp_path, 100, 100)
+    try:
+        assert redis.Redis(port=port).config_get("maxclients") == {"maxclients": "68"}
+        replies = _connect_many(port, 70)
+        assert replies.count(b"+PONG\r\n") == 68
+        assert replies[-1] == b"-ERR max number of clients reached\r\n"
+        log = logfile.read_text()
+        assert "You requested maxclients of 10000 requiring at least 10032 max file descriptors." in log
+        assert ("Current maximum open files is 100. maxclients has been reduced to 68 to compensate for low "
+                "ulimit. If you need higher maxclients increase 'ulimit -n'.") in log
+    finally:
+        proc.terminate()
+        proc.wait(10)
