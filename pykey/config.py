@@ -196,6 +196,22 @@ def _cobl_parse(words: list[str]) -> dict[str, tuple[int, int, int]]:
     return out
 
 
+def _replicaof_parse(words: list[str]) -> tuple[str, int] | None:
+    """``replicaof <host> <port>`` or ``replicaof no one`` (Valkey's setConfigReplicaOfOption)."""
+    if len(words) != 2:
+        raise ConfigError("wrong number of arguments")
+    host, port = words
+    if host.lower() == "no" and port.lower() == "one":
+        return None
+    if not port.isdigit() or int(port) > 65535:
+        raise ConfigError("Invalid primary port")
+    return (host, int(port))
+
+
+def _replicaof_fmt(value: tuple[str, int] | None) -> str:
+    return f"{value[0]} {value[1]}" if value else ""
+
+
 def _mem_or_percent(words: list[str]) -> int:
     """A memory size, or a percentage of maxmemory (stored negative), as Valkey's maxmemory-clients."""
     text = " ".join(words).strip()
@@ -341,7 +357,16 @@ PARAMS: list[Param] = [
     _i("min-replicas-to-write", 0, 0, INT_MAX, alias="min-slaves-to-write"),
     _i("min-replicas-max-lag", 10, 0, INT_MAX, alias="min-slaves-max-lag"),
     _b("cluster-enabled", False, immutable=True),
-    _s("replicaof", None, immutable=True, alias="slaveof"),
+    Param("replicaof", "special", None, immutable=True, multi=True, alias="slaveof", parse=_replicaof_parse,
+          fmt=_replicaof_fmt),
+    _s("primaryauth", None, sensitive=True, alias="masterauth"),
+    _s("primaryuser", None, sensitive=True, alias="masteruser"),
+    _e("repl-diskless-load", "disabled", ("disabled", "on-empty-db", "swapdb")),
+    _i("replica-priority", 100, 0, INT_MAX, alias="slave-priority"),
+    _b("replica-announced", True),
+    _s("replica-announce-ip", None, alias="slave-announce-ip"),
+    _i("replica-announce-port", 0, 0, 65535, alias="slave-announce-port"),
+    _b("replica-ignore-maxmemory", True, alias="slave-ignore-maxmemory"),
     Param("maxmemory-clients", "special", 0, parse=_mem_or_percent, fmt=_mem_or_percent_fmt),
     _m("repl-backlog-size", 1024**2, 1, LONG_MAX),
     _i("repl-backlog-ttl", 3600, 0, LONG_MAX),

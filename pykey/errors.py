@@ -320,6 +320,15 @@ def replconf_unknown_option(opt: bytes) -> CommandError:
     return err(f"Unrecognized REPLCONF option: {text(opt)}")
 
 
+# the replica side of replication (pykey/replication/replica.py, commands/replication.py)
+NOMASTERLINK = CommandError("NOMASTERLINK Can't SYNC while not connected with my master")
+REPLICAOF_IN_CLUSTER = err("REPLICAOF not allowed in cluster mode.")
+REPLICAOF_BY_REPLICA = err("Command is not valid when client is a replica.")
+INVALID_PRIMARY_PORT = err("Invalid master port")
+UNBLOCKED_NOW_REPLICA = CommandError("UNBLOCKED force unblock from blocking operation, instance state changed "
+                                     "(master -> replica?)")
+
+
 # scripting and functions (commands/scripting.py, commands/functions.py, pykey/scripting)
 NOSCRIPT = CommandError("NOSCRIPT No matching script. Please use EVAL.")
 NOTBUSY = CommandError("NOTBUSY No scripts in execution right now.")

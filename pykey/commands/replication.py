@@ -1,6 +1,7 @@
-"""Replication commands of the primary side: SYNC, PSYNC, REPLCONF and ROLE (Valkey's
-replication.c syncCommand/replconfCommand/roleCommand). The state machine lives in
-:mod:`pykey.replication.primary`."""
+"""Replication commands: SYNC, PSYNC, REPLCONF, ROLE, WAIT/WAITAOF of the primary side and
+REPLICAOF/SLAVEOF of the replica side (Valkey's replication.c syncCommand, replconfCommand,
+roleCommand, replicaofCommand). The state machines live in :mod:`pykey.replication.primary`
+and :mod:`pykey.replication.replica`."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +9,8 @@ from typing import Any
 from .. import errors
 from ..engine.client import Client
 from ..engine.registry import command
-from ..protocol.replies import OK, Raw
+from ..log import log
+from ..protocol.replies import OK, Raw, Simple
 from .util import parse_int
 
 _SYNC_FLAGS = "no_async_loading admin no_multi noscript"
@@ -23,6 +25,9 @@ def _sync(c: Client, replid: bytes | None, offset: int) -> Any:
     primary = c.server.replication
     if c.id in primary.replicas:          # already a replica: ignore, as Valkey does
         return _noreply()
+    replica = c.server.replica
+    if replica.host is not None and not replica.link_up():
+        raise errors.NOMASTERLINK
     line = primary.sync(c, replid, offset)
     return Raw(line) if line else _noreply()
 
@@ -68,7 +73,9 @@ def replconf(c: Client, *args: bytes) -> Any:
             c.server.replication.ack(c, offset, fack)
             return _noreply()
         elif opt == b"getack":
-            return _noreply()              # only a replica answers GETACK (with an ACK)
+            if c.kind == "master":         # our primary asks where we are
+                c.server.replica.send_ack()
+            return _noreply()
         elif opt in (b"rdb-only", b"rdb-filter-only"):
             if opt == b"rdb-only":
                 flag = parse_int(value)
@@ -125,3 +132,49 @@ def waitaof(c: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes) -> A
          since="2.8.12", summary="Returns the replication role.", complexity="O(1)")
 def role(c: Client) -> list[Any]:
     return c.server.replication.role()
+
+
+def _replicaof(c: Client, host: bytes, port: bytes) -> Any:
+    server = c.server
+    replica = server.replica
+    if server.config["cluster-enabled"]:
+        raise errors.REPLICAOF_IN_CLUSTER
+    who = _client_desc(c)
+    if host.lower() == b"no" and port.lower() == b"one":
+        if replica.host is not None:
+            replica.unset_primary()
+            log.notice(f"PRIMARY MODE enabled (user request from '{who}')")
+        return OK
+    if c.kind == "replica":           # it would be disconnected along with our replicas
+        raise errors.REPLICAOF_BY_REPLICA
+    num = parse_int(port, errors.INVALID_PRIMARY_PORT)
+    if not 0 <= num <= 65535:
+        raise errors.INVALID_PRIMARY_PORT
+    name = host.decode("utf-8", "surrogateescape")
+    if replica.host is not None and replica.host.lower() == name.lower() and replica.port == num:
+        log.notice("REPLICAOF would result into synchronization with the primary we are already connected with. "
+                   "No operation performed.")
+        return Simple("OK Already connected to specified master")
+    replica.set_primary(name, num)
+    log.notice(f"REPLICAOF {name}:{num} enabled (user request from '{who}')")
+    return OK
+
+
+def _client_desc(c: Client) -> str:
+    from .client import client_info_line
+    return client_info_line(c).rstrip("\n")
+
+
+@command("replicaof", arity=3, flags="no_async_loading admin noscript stale", group="server", since="5.0.0",
+         summary="Configures a server as replica of another, or promotes it to a primary.", complexity="O(1)",
+         args="(args: (host-port: host port:integer) | (no-one: NO ONE))")
+def replicaof(c: Client, host: bytes, port: bytes) -> Any:
+    return _replicaof(c, host, port)
+
+
+@command("slaveof", arity=3, flags="no_async_loading admin noscript stale", group="server", since="1.0.0",
+         doc_flags="deprecated", deprecated_since="5.0.0", replaced_by="`REPLICAOF`",
+         summary="Sets a server as a replica of another, or promotes it to being a primary.", complexity="O(1)",
+         args="(args: (host-port: host port:integer) | (no-one: NO ONE))")
+def slaveof(c: Client, host: bytes, port: bytes) -> Any:
+    return _replicaof(c, host, port)

@@ -39,10 +39,13 @@ _NEEDS_SUBSCRIPTION = frozenset({"unsubscribe", "sunsubscribe", "punsubscribe"})
 _MULTI_RUN_NOW = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # commands a replica (or a MONITOR client, which Valkey flags as one) may not send
 _KEYSPACE_FLAGS = frozenset({"write", "readonly", "may_replicate"})
+# clients whose writes a read-only replica obeys (Valkey's mustObeyClient)
+_OBEYED = frozenset({"master", "aof"})
 
 
 class Server:
     def __init__(self, config: Config | None = None) -> None:
+        self.is_replica = False               # replication/replica.py: REPLICAOF host port
         self.config = config or Config()
         self.dbs = [Database(self, i) for i in range(self.config["databases"])]
         self.clients: dict[int, Client] = {}
@@ -142,6 +145,8 @@ class Server:
         from ..replication.primary import Primary
         self.snapshots = Snapshots(self)
         self.replication = Primary(self)
+        from ..replication.replica import Replica
+        self.replica = Replica(self)          # sets is_replica when replicaof is configured
         from ..persistence.aof import AppendOnly
         self.aof = AppendOnly(self)
 
@@ -180,8 +185,19 @@ class Server:
         self.now_us = ns // 1000 + self.clock_offset_ms * 1000    # TIME (cached, as Valkey's ustime)
         self.lru_clock = (now // 1000) & 0xFFFFFF
 
+    def is_readonly_replica(self) -> bool:
+        return self.is_replica and self.config["replica-read-only"]
+
+    def serving_stale(self) -> bool:
+        """A replica whose link is down while replica-serve-stale-data is no."""
+        return (self.is_replica and not self.replica.link_up()
+                and not self.config["replica-serve-stale-data"])
+
     def expiry_allowed(self) -> bool:
-        """False on a replica (its primary expires keys) and while writes are paused."""
+        """False on a replica (its primary expires keys; a writable replica deletes an
+        expired key a client writes to) and while writes are paused."""
+        if self.is_replica and (self.config["replica-read-only"] or not self._client_writing()):
+            return False
         if self.paused_actions:
             from .pause import EXPIRE, update
             update(self)
@@ -189,7 +205,20 @@ class Server:
         return True
 
     def is_replica_view(self) -> bool:
-        return True
+        """Whether a key past its TTL that expiry may not delete reads as missing: yes,
+        except for the commands of a replica's primary, which see it as it is (Valkey's
+        expireIfNeeded: "when replicating commands from the primary, keys are never
+        considered expired")."""
+        c = self.current_client
+        return not (self.is_replica and self.executing is not None and c is not None and c.kind == "master")
+
+    def _client_writing(self) -> bool:
+        """A client other than the primary runs a write command (Valkey's LOOKUP_WRITE)."""
+        c = self.current_client
+        if self.executing is None or c is None or c.kind == "master" or not self.current_argv:
+            return False
+        cmd = registry.COMMANDS.get(self.current_argv[0].lower())
+        return cmd is not None and "write" in cmd.flags
 
     # ------------------------------------------------------------------ signals
     def on_key_deleted(self, db: Database, key: bytes, value: Any) -> None:
@@ -246,6 +275,8 @@ class Server:
         """processCommand's maxmemory check: over the limit, a deny-oom command (or an EXEC
         that queued one) is refused. No eviction policy frees memory first (none is
         implemented): whatever the policy, that is Valkey's outcome when nothing can be evicted."""
+        if self.is_replica and self.config["replica-ignore-maxmemory"]:
+            return False            # a replica's primary decides what to evict
         flags = self.command_flags(client, cmd, argv)
         if "denyoom" not in flags:
             if cmd.name != "exec" or not client.multi or "denyoom" not in multi.queued_flags(client, self):
@@ -257,6 +288,13 @@ class Server:
         if "write" in self.command_flags(client, cmd, argv):
             return True
         return cmd.name == "exec" and bool(client.multi) and "write" in multi.queued_flags(client, self)
+
+    def _denies_stale(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> bool:
+        """A command without the stale flag, or an EXEC that queued one."""
+        if "stale" not in self.command_flags(client, cmd, argv):
+            return True
+        return cmd.name == "exec" and any("stale" not in self.command_flags(client, q, qargv)
+                                          for q, qargv in client.multi or ())
 
     def good_replicas_ok(self) -> bool:
         """Valkey's checkGoodReplicasStatus: enough online replicas that acknowledged within
@@ -310,11 +348,16 @@ class Server:
         if self.min_replicas_to_write and self.executing is None and not self.good_replicas_ok() \
                 and self._is_write(client, cmd, argv):
             return self._reject(client, cmd, errors.NOREPLICAS)
+        if self.is_replica and client.kind not in _OBEYED and self.config["replica-read-only"] \
+                and self._is_write(client, cmd, argv):
+            return self._reject(client, cmd, errors.READONLY)
         if client.pubsub:
             if client.resp == 2 and cmd.name not in _PUBSUB_CONTEXT:
                 return self._reject(client, cmd, errors.pubsub_context(cmd.name))
         elif cmd.name in _NEEDS_SUBSCRIPTION:
             return self._reject(client, cmd, errors.nosub(cmd.name))
+        if self.is_replica and self.serving_stale() and self._denies_stale(client, cmd, argv):
+            return self._reject(client, cmd, errors.MASTERDOWN)
         if self.script_busy is not None and "allow_busy" not in cmd.flags:
             busy = errors.BUSY_EVAL if self.script_busy.is_eval else errors.BUSY_FUNCTION
             return self._reject(client, cmd, busy)

@@ -225,6 +225,10 @@ class Connection(asyncio.Protocol):
         client = self.client
         if client is None or client.blocked is not None or self.closing:
             return
+        if client.close_after_reply:        # woken with an error that ends it (now a replica)
+            self.flush()
+            self.close()
+            return
         cmds = list(self.queue)
         self.queue.clear()
         if cmds:

@@ -51,6 +51,7 @@ class NetServer:
         engine.schedule = self._schedule
         engine.shutdown_requested = self.request_shutdown
         engine.events_while_busy = self.serve_while_busy
+        engine.open_link = self.open_link           # outgoing links (a replica's primary)
         port = cfg["port"]
         if port:
             for sock in self._listen_sockets(cfg["bind"], port):
@@ -150,6 +151,12 @@ class NetServer:
         for sock in items:
             if isinstance(sock, socket.socket):
                 self.loop.create_task(self._serve(sock))
+
+    def open_link(self, host: str, port: int, handler: Any) -> Any:
+        """Connect to ``host:port`` for the engine (see net/outgoing.py)."""
+        from .outgoing import open_link
+        assert self.loop is not None
+        return open_link(self.loop, host, port, handler)
 
     def _schedule(self, delay: float, fn: Callable[[], None]) -> Any:
         assert self.loop is not None

@@ -103,6 +103,9 @@ class Primary:
         self._snapshot_path = ""
         self._inline_done: list[str] = []
         self.waiting: list[Any] = []             # WAIT: (blocked handle, offset, numreplicas)
+        # a replica proxies its primary's stream (replication/replica.py) instead of feeding
+        # its own writes: they reach the AOF only (replicationFeedReplicas returns early)
+        self.proxying = False
         server.cron_hooks.append(self.cron)
         server.client_close_hooks.append(self.client_gone)
         server.config.watch("repl-backlog-size", self._backlog_size_changed)
@@ -111,6 +114,8 @@ class Primary:
     # ------------------------------------------------------------ the stream
     def feed(self, dbid: int, argv: list[bytes]) -> None:
         """A propagate sink: one command into the backlog and to every replica."""
+        if self.proxying:
+            return
         if dbid >= 0 and dbid != self.seldb:
             data = encode_command([b"SELECT", b"%d" % dbid]) + encode_command(argv)
             self.seldb = dbid
@@ -138,13 +143,56 @@ class Primary:
     def bump_offset(self) -> None:
         """No backlog: the offset still counts writes (by one each), so that WAITAOF can
         tell which writes the AOF has fsynced (Valkey's replicationFeedReplicas)."""
+        if self.proxying:
+            return
         self.offset += 1
         writer = self.server.executing or getattr(self.server, "writing_client", None)
         if writer is not None:
             writer.extra["woff"] = self.offset
 
-    def save_info(self) -> rdb.ReplInfo:
-        """The aux fields a snapshot carries (rdbPopulateSaveInfo)."""
+    def proxy(self, data: bytes) -> None:
+        """A replica's share of its primary's stream, byte for byte, to its own replicas and
+        backlog (replicationFeedStreamFromPrimaryStream): it advances our offset as it did
+        the primary's, so sub-replicas share the primary's replication ID and offsets."""
+        backlog = self.backlog
+        if backlog is None:
+            return
+        backlog.feed(data)
+        self.offset += len(data)
+        for link in self.replicas.values():
+            state = link.state
+            if state == ONLINE:
+                link.client.send(data)
+                self.stat_repl_output_bytes += len(data)
+            elif state == WAIT_BGSAVE_END or state == SEND_BULK:
+                link.pending.append(data)
+
+    def ensure_backlog(self) -> None:
+        """A replica keeps a backlog from its first sync on, under its primary's ID, so that
+        it can serve PSYNC once promoted (createReplicationBacklog)."""
+        if self.backlog is None:
+            self.backlog = Backlog(self.server.config["repl-backlog-size"], self.offset + 1)
+        if self.feed not in self.server.propagate_sinks:
+            self.server.propagate_sinks.append(self.feed)
+
+    def free_backlog(self) -> None:
+        self._free_backlog()
+
+    def shift_replid(self) -> None:
+        """A replica turned primary (shiftReplicationId): the old ID stays valid up to our
+        offset as replid2, so the replicas of the same history can PSYNC-continue."""
+        self.replid2 = self.replid
+        self.second_offset = self.offset + 1
+        self.replid = new_replid()
+        log.notice(f"Setting secondary replication ID to {self.replid2}, valid up to offset: {self.second_offset}. "
+                   f"New replication ID is {self.replid}")
+
+    def save_info(self) -> rdb.ReplInfo | None:
+        """The aux fields a snapshot carries (rdbPopulateSaveInfo): on a replica, the
+        database its primary's stream is in, or nothing while it has no primary."""
+        if self.proxying:
+            dbid = self.server.replica.stream_db()
+            return None if dbid is None else rdb.ReplInfo(self.replid, self.offset, dbid)
         return rdb.ReplInfo(self.replid, self.offset, self.seldb if self.seldb >= 0 else 0)
 
     def _create_backlog(self) -> None:
@@ -183,7 +231,10 @@ class Primary:
         self.replicas[client.id] = link
         log.notice(f"Replica {link.ip()}:{link.listening_port} asks for synchronization")
         if self.backlog is None:
-            self._create_backlog()
+            if self.proxying:           # a replica keeps its primary's replication ID
+                self.ensure_backlog()
+            else:
+                self._create_backlog()
         snaps = self.server.snapshots
         if snaps.child_purpose == "repl":
             donor = next((x for x in self.replicas.values() if x.state == WAIT_BGSAVE_END and x is not link), None)
@@ -234,8 +285,11 @@ class Primary:
         if not waiting:
             return False
         server = self.server
-        self.seldb = -1                 # the stream after the snapshot starts with a SELECT
-        info = rdb.ReplInfo(self.replid, self.offset, 0)
+        if self.proxying:               # the proxied stream goes on in the primary's database
+            info = rdb.ReplInfo(self.replid, self.offset, self.server.replica.stream_db() or 0)
+        else:
+            self.seldb = -1             # the stream after the snapshot starts with a SELECT
+            info = rdb.ReplInfo(self.replid, self.offset, 0)
         directory = server.config["dir"] or os.getcwd()
         if not os.access(directory, os.W_OK):       # a read-only data dir must not stop a sync
             import tempfile
@@ -420,7 +474,7 @@ class Primary:
                 elif not link.pre_psync and now - link.ack_time > config["repl-timeout"]:
                     log.warning(f"Disconnecting timedout replica: {link.ip()}:{link.listening_port}")
                     link.client.close()
-        elif self.backlog is not None:
+        elif self.backlog is not None and not self.proxying:     # a replica keeps its backlog
             ttl = config["repl-backlog-ttl"]
             if ttl and now - self.backlog_idle_since > ttl:
                 log.notice(f"Replication backlog freed after {ttl} seconds without connected replicas.")
@@ -428,7 +482,19 @@ class Primary:
 
     # ------------------------------------------------------------ introspection
     def info_fields(self) -> list[tuple[str, Any]]:
-        out: list[tuple[str, Any]] = [("role", "master"), ("connected_slaves", len(self.replicas))]
+        server = self.server
+        replica = server.replica
+        if replica.host is not None:
+            out: list[tuple[str, Any]] = [("role", "slave"), *replica.info_fields()]
+        else:
+            out = [("role", "master")]
+        out.append(("connected_slaves", len(self.replicas)))
+        config = server.config
+        if config["min-replicas-to-write"] and config["min-replicas-max-lag"]:
+            now = time.time()
+            good = sum(1 for link in self.replicas.values()
+                       if link.state == ONLINE and now - link.ack_time <= config["min-replicas-max-lag"])
+            out.append(("min_slaves_good_slaves", good))
         now = time.time()
         for i, link in enumerate(self.replicas.values()):
             lag = int(now - link.ack_time) if link.state == ONLINE else 0
@@ -447,7 +513,10 @@ class Primary:
         return out
 
     def role(self) -> list[Any]:
-        """ROLE: ["master", offset, [[ip, port, ack offset], ...]] for online replicas."""
+        """ROLE: ["master", offset, [[ip, port, ack offset], ...]] for online replicas (a
+        replica answers its own form, see replica.py)."""
+        if self.server.replica.host is not None:
+            return self.server.replica.role()
         rows = [[link.ip().encode(), b"%d" % link.listening_port, b"%d" % link.ack_offset]
                 for link in self.replicas.values() if link.state == ONLINE]
         return [b"master", self.offset, rows]
