@@ -11,7 +11,7 @@ as Valkey re-processes them; XREADGROUP also wakes when its key is deleted or ch
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .. import errors
@@ -83,8 +83,19 @@ def _entry(eid: int, item: tuple[bytes, ...]) -> list:
     return [b"%d-%d" % (eid >> 64, eid & MASK64), list(item)]
 
 
-def _entries(it: Iterator[tuple[int, tuple[bytes, ...]]]) -> list:
-    return [[b"%d-%d" % (eid >> 64, eid & MASK64), list(item)] for eid, item in it]
+def _entries(it: Iterable[tuple[int, tuple[bytes, ...]]]) -> Raw:
+    """Entries as the reply array ``[[id, [field, value, ...]], ...]``, encoded here: the
+    same bytes in RESP2 and RESP3, and much cheaper than nested lists through the encoder
+    (the bulk of an XRANGE/XREAD's cost)."""
+    out = [b""]
+    n = 0
+    for eid, item in it:
+        sid = b"%d-%d" % (eid >> 64, eid & MASK64)
+        out.append(b"*2\r\n$%d\r\n%s\r\n*%d\r\n" % (len(sid), sid, len(item)))
+        out += [b"$%d\r\n%s\r\n" % (len(v), v) for v in item]
+        n += 1
+    out[0] = b"*%d\r\n" % n
+    return Raw(b"".join(out))
 
 
 def _obeys(c: Client) -> bool:
@@ -532,8 +543,7 @@ def _xread_run(c: Client, r: _ReadArgs, group_cmd: bool) -> Any:
             continue
         start = gt + 1 if gt != MAX_ID else 0
         if g is None:
-            out.append((key, [[b"%d-%d" % (eid >> 64, eid & MASK64), list(item)]
-                              for eid, item in s.after(start, r.count)]))
+            out.append((key, _entries(s.after(start, r.count))))
         elif history:
             out.append((key, _history(s, consumer, start, r.count, now)))
             server.dirty += 1
@@ -580,19 +590,17 @@ def _setid_argv(key: bytes, groupname: bytes, g: Group) -> list[bytes]:
 
 
 def _deliver(c: Client, s: StreamType, g: Group, consumer: Consumer, key: bytes, groupname: bytes,
-             start: int, count: int, noack: bool, now: int) -> list:
+             start: int, count: int, noack: bool, now: int) -> Raw:
     """streamReplyWithRange with a group: new entries go to ``consumer`` (and its PEL)."""
-    out = []
     moved = False
     prop = _propagating(c)
     pel = g.pel
     cpel = consumer.pel
-    for eid, item in s.after(start, count):
+    entries = s.after(start, count)
+    for eid, _ in entries:
         if eid > g.last_id:
             s.advance_group(g, eid)
             moved = True
-        eid_b = b"%d-%d" % (eid >> 64, eid & MASK64)
-        out.append([eid_b, list(item)])
         if noack:
             continue
         nack = pel.get(eid)
@@ -609,10 +617,10 @@ def _deliver(c: Client, s: StreamType, g: Group, consumer: Consumer, key: bytes,
             cpel[eid] = nack
         consumer.active_time = now
         if prop:
-            _emit(c, _xclaim_argv(key, groupname, g, eid_b, nack))
+            _emit(c, _xclaim_argv(key, groupname, g, b"%d-%d" % (eid >> 64, eid & MASK64), nack))
     if prop and moved:
         _emit(c, _setid_argv(key, groupname, g))
-    return out
+    return _entries(entries)
 
 
 def _history(s: StreamType, consumer: Consumer, start: int, count: int, now: int) -> list:
@@ -1287,7 +1295,7 @@ def xinfo_stream(c: Client, key: bytes, *opts: bytes):
                 count = 10
     info: dict[bytes, Any] = {
         b"length": s.length,
-        b"radix-tree-keys": len(s.nodes),
+        b"radix-tree-keys": s.node_count(),
         b"radix-tree-nodes": s.radix_tree_nodes(),
         b"last-generated-id": format_id(s.last_id),
         b"max-deleted-entry-id": format_id(s.max_deleted_id),

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from ..datatypes.stream import INVALID_ENTRIES_READ, MASK64, NACK, Consumer, Dead, StreamType
+from ..datatypes.stream import INVALID_ENTRIES_READ, MASK64, NACK, Consumer, StreamType
 from . import listpack, values
 from .encoding import (
     TYPE_STREAM_LISTPACKS,
@@ -51,9 +51,8 @@ def _signed(n: int) -> int:
 
 
 def write_stream(w: RdbWriter, s: StreamType, config: Mapping[str, Any]) -> None:
-    nodes = s.nodes
-    w.length(len(nodes))
-    for node in nodes:
+    w.length(s.node_count())
+    for node in s.iter_nodes():
         w.raw_string(_id_bytes(node.master))
         w.raw_string(listpack.encode(StreamType.node_elements(node)))
         w.maybe_flush()
@@ -108,14 +107,7 @@ def _read(r: RdbReader, t: int) -> StreamType:
     if length != s.length:
         raise RdbError("Stream length does not match its entries")
     s.last_id = r.length() << 64 | r.length()
-    first_live = 0
-    for node in s.nodes:
-        for eid, item in zip(node.ids, node.items, strict=True):
-            if item.__class__ is not Dead:
-                first_live = eid
-                break
-        if first_live:
-            break
+    first_live = s.first_live_id()
     if t >= TYPE_STREAM_LISTPACKS_2:
         r.length()                     # the saved first ID: recomputed from the entries
         r.length()
@@ -125,7 +117,7 @@ def _read(r: RdbReader, t: int) -> StreamType:
         s.max_deleted_id = 0
         s.entries_added = s.length
     s.first_id = first_live
-    if s.nodes and s.nodes[-1].ids[-1] > s.last_id:
+    if s.last_entry_id() > s.last_id:
         raise RdbError("Stream last ID is smaller than its last entry")
     for _ in range(r.length()):
         name = r.string()

@@ -2,12 +2,14 @@
 every operation; its listpack accounting against the real listpack encoder; ID parsing."""
 from __future__ import annotations
 
+import bisect
 import tracemalloc
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pykey.datatypes import stream as stream_mod
 from pykey.datatypes.stream import (
     INVALID_ENTRIES_READ,
     MASK64,
@@ -274,7 +276,133 @@ def test_memory_per_entry_stays_small():
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert len(s) == 20_000
-    assert used / 20_000 < 250, used / 20_000
+    # closed nodes are packed: ~12 bytes an entry here, against ~150 as tuples
+    assert used / 20_000 < 40, used / 20_000
+
+
+# ---------------------------------------------------------------------- packed nodes
+ids_in_node = st.lists(st.tuples(st.sampled_from([0, 0, 1, 2, 300, 70_000, 1 << 40, MASK64 - 5]),
+                                 st.sampled_from([0, 1, 2, 255, 256, 65_536, 1 << 33, MASK64])),
+                       min_size=1, max_size=40)
+node_entry = st.one_of(
+    st.just(None),                                               # the master's fields
+    st.lists(st.tuples(st.sampled_from(FIELDS), st.sampled_from(VALUES)), min_size=1, max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.tuples(st.integers(0, 5), st.sampled_from([0, 7, MASK64 - 3])), ids_in_node,
+       st.lists(node_entry, min_size=40, max_size=40), st.lists(st.booleans(), min_size=40, max_size=40),
+       st.sampled_from([(b"f",), (b"a", b"b"), (b"", b"x" * 70, b"123")]))
+def test_packed_node_round_trip_seek_and_windows(master_ms_seq, deltas, shapes, dead, mfields):
+    master = make_id(*master_ms_seq)
+    eids = [master]
+    for dms, seq in deltas:
+        ms = min((eids[-1] >> 64) + dms, MASK64)
+        eid = make_id(ms, seq)
+        eid = eid if eid > eids[-1] else eids[-1] + 1
+        if eid <= MAX_ID:
+            eids.append(eid)
+    node = stream_mod._Node(master, mfields)
+    for k, eid in enumerate(eids):
+        fv = [x for f in mfields for x in (f, VALUES[k % len(VALUES)])] if shapes[k % 40] is None else \
+            [x for pair in shapes[k % 40] for x in pair]
+        item = tuple(fv)
+        if k and dead[k % 40]:
+            item = Dead(item)
+        else:
+            node.live += 1
+        node.deleted += item.__class__ is Dead
+        node.ids.append(eid)
+        node.items.append(item)
+        node.nbytes += stream_mod.entry_bytes(node, eid, item)
+    blob = stream_mod._pack(node)
+    rd = stream_mod._Packed(blob, master)
+    back = rd.node()
+    assert (back.ids, back.items, back.mfields, back.live, back.deleted, back.nbytes) == \
+        (node.ids, node.items, node.mfields, node.live, node.deleted, node.nbytes)
+    assert all((a.__class__ is Dead) == (b.__class__ is Dead) for a, b in zip(back.items, node.items, strict=True))
+    assert stream_mod._last_id(blob, master) == eids[-1]
+    n = len(eids)
+    for probe in {0, master - 1, master, *eids, *(e + 1 for e in eids), *(e - 1 for e in eids), MAX_ID}:
+        if 0 <= probe <= MAX_ID:
+            assert rd.seek(probe) == bisect.bisect_left(eids, probe)
+            assert rd.seek(probe, right=True) == bisect.bisect_right(eids, probe)
+    for lo in range(0, n, 3):
+        for hi in (lo + 1, min(n, lo + 4), n):
+            assert rd.ids(lo, hi) == eids[lo:hi] and rd.items(lo, hi) == node.items[lo:hi]
+    for k in range(n):
+        if node.items[k].__class__ is not Dead:
+            patched = rd.tombstone(k)
+            if patched is not None:
+                node2 = node.copy()
+                node2.items[k] = Dead(node2.items[k])
+                node2.live -= 1
+                node2.deleted += 1
+                assert patched == stream_mod._pack(node2)
+
+
+def test_packed_nodes_read_like_open_ones():
+    s = build(1000)                    # ten nodes: nine packed, the tail open
+    assert [n.__class__ for n in s._nodes] == [bytes] * 9 + [stream_mod._Node]
+    want = [(make_id(i, 0), (b"f", b"%d" % i)) for i in range(1, 1001)]
+    assert list(s.range()) == want
+    assert list(s.range(rev=True)) == want[::-1]
+    for start in (1, 99, 100, 101, 555, 1000):
+        assert list(s.range(make_id(start, 0), count=3)) == want[start - 1:start + 2]
+        assert s.after(make_id(start, 0), 2) == want[start - 1:start + 1]
+        assert list(s.range(0, make_id(start, 0), count=3, rev=True)) == want[max(0, start - 3):start][::-1]
+        assert s.get(make_id(start, 0)) == want[start - 1][1]
+    # a consumer paging one entry at a time reads the same entries
+    got, pos = [], 0
+    while batch := s.after(pos, 1):
+        got += batch
+        pos = batch[-1][0] + 1
+    assert got == want
+    assert s.last_valid_id() == make_id(1000, 0)
+    s._check()
+
+
+def test_deletes_and_trims_inside_packed_nodes():
+    s = build(500)
+    for i in (5, 6, 150, 399, 400, 401):
+        assert s.delete(make_id(i, 0))
+        assert not s.delete(make_id(i, 0))
+        s._check()
+    assert s.get(make_id(150, 0)) is None and s.get(make_id(151, 0)) == (b"f", b"151")
+    assert s.trim(maxlen=440) == 54
+    s._check()
+    assert s.trim(minid=make_id(250, 0)) == 44 + 99 + 49     # two whole nodes, then 201..249
+    s._check()
+    assert s.first_live_id() == make_id(250, 0)
+    # every live entry of a packed node deleted: the node goes
+    for i in range(301, 401):
+        s.delete(make_id(i, 0))
+    assert [n.master for n in s.nodes] == [make_id(201, 0), make_id(401, 0)]
+    s._check()
+
+
+def test_packed_tail_reopens_when_the_limits_grow():
+    s = build(200)
+    assert s.delete(make_id(200, 0)) and s.delete(make_id(199, 0))   # ... the tail is open
+    for i in range(101, 199):
+        s.delete(make_id(i, 0))
+    assert len(s.nodes) == 1 and s._nodes[0].__class__ is bytes   # now the packed node is last
+    s.append(make_id(300, 0), [b"f", b"x"], 4096, 100)              # full: a new node
+    assert len(s.nodes) == 2
+    s.delete(make_id(300, 0))
+    s.append(make_id(301, 0), [b"f", b"y"], 1 << 20, 1000)          # room again: appended
+    assert len(s.nodes) == 1 and s._nodes[0].__class__ is stream_mod._Node
+    assert s.nodes[0].live == 101
+    s._check()
+    assert list(s.range(make_id(100, 0))) == [(make_id(100, 0), (b"f", b"100")), (make_id(301, 0), (b"f", b"y"))]
+
+
+def test_large_values_use_wide_offsets():
+    s = build(0)
+    for i in range(1, 30):
+        s.append(make_id(i, 0), [b"blob", bytes([i]) * 5000], 1 << 30, 10)
+    s._check()
+    assert [v for _, (_, v) in s.range()] == [bytes([i]) * 5000 for i in range(1, 30)]
 
 
 # ---------------------------------------------------------------------- ID parsing
