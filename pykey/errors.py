@@ -327,6 +327,11 @@ REPLICAOF_BY_REPLICA = err("Command is not valid when client is a replica.")
 INVALID_PRIMARY_PORT = err("Invalid master port")
 UNBLOCKED_NOW_REPLICA = CommandError("UNBLOCKED force unblock from blocking operation, instance state changed "
                                      "(master -> replica?)")
+WAIT_ON_REPLICA = err("WAIT cannot be used with replica instances. Please also note that if a replica is configured "
+                      "to be writable (which is not the default) writes to replicas are just local and are not "
+                      "propagated.")
+WAITAOF_ON_REPLICA = err("WAITAOF cannot be used with replica instances. Please also note that writes to replicas "
+                         "are just local and are not propagated.")
 
 
 # scripting and functions (commands/scripting.py, commands/functions.py, pykey/scripting)

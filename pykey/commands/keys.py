@@ -6,12 +6,12 @@ error a client sees, so it is kept as Valkey has it.
 from __future__ import annotations
 
 import copy
-import sys
 from typing import Any
 
 from .. import errors
 from ..datatypes.glob import compile_glob
 from ..engine.client import Client
+from ..engine.memory import key_size
 from ..engine.registry import KeySpec, command, container
 from ..keyspace.database import Database, type_name
 from ..protocol.replies import OK, Simple
@@ -26,10 +26,8 @@ _I64_MAX = 2**63 - 1
 _I64_MIN = -(2**63)
 _U64_MAX = 2**64 - 1
 _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
-_LRU_CLOCK_MAX = (1 << 24) - 1
 _SHARED_REFCOUNT = 2**31 - 1       # Valkey's OBJ_SHARED_REFCOUNT for shared small integers
 _SHARED_INTEGERS = 10000
-_LFU_INIT_VAL = 5
 _TYPE_NAMES = (b"string", b"list", b"set", b"zset", b"hash", b"stream")
 
 _MULTI_SUM = "request_policy:multi_shard response_policy:agg_sum"
@@ -687,10 +685,7 @@ def object_freq(c: Client, key: bytes) -> int | None:
         return None
     if not _lfu(c):
         raise errors.LFU_NOT_SELECTED
-    freq = getattr(db, "freq", None)
-    if isinstance(freq, dict):
-        return int(freq.get(key, _LFU_INIT_VAL))
-    return _LFU_INIT_VAL
+    return c.server.evictor.lfu_counter(db, key)       # LFUDecrAndReturn
 
 
 @command("idletime", since="2.2.3", summary="Returns the time since the last access to an object.",
@@ -702,11 +697,9 @@ def object_idletime(c: Client, key: bytes) -> int | None:
         return None
     if _lfu(c):
         raise errors.LFU_SELECTED
-    last = db.access.get(key)
-    if last is None:            # access times are kept only under an LRU policy
+    if not c.server.track_access:       # access times are kept only under an LRU policy
         return 0
-    now = c.server.lru_clock
-    return now - last if now >= last else _LRU_CLOCK_MAX - last + now
+    return c.server.evictor.idle_ms(db, key) // 1000
 
 
 @command("refcount", since="2.2.3", summary="Returns the reference count of a value of a key.",
@@ -716,7 +709,8 @@ def object_refcount(c: Client, key: bytes) -> int | None:
     if value is None:
         return None
     if (value.__class__ is bytes and object_encoding(value) == "int"
-            and 0 <= int(value) < _SHARED_INTEGERS and not c.server.track_access):
+            and 0 <= int(value) < _SHARED_INTEGERS
+            and not (c.server.maxmemory and c.server.track_access)):     # canUseSharedObject
         return _SHARED_REFCOUNT
     return 1
 
@@ -744,47 +738,7 @@ _MEMORY_HELP = (
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
 )
-_DICT_ENTRY = 24 + 8 * 2        # a dict slot (hash, key, value) plus its index entry, roughly
-
-
-def _item_size(item: Any) -> int:
-    if isinstance(item, tuple):
-        return sys.getsizeof(item) + sum(sys.getsizeof(x) for x in item)
-    return sys.getsizeof(item)
-
-
-def memory_usage(key: bytes, value: Any, samples: int) -> int:
-    """An estimate of the bytes ``key`` and its value hold: the objects' own sizes, and for a
-    collection its container plus the average of ``samples`` elements times its length."""
-    size = sys.getsizeof(key) + _DICT_ENTRY
-    fn = getattr(value, "memory_usage", None)
-    if callable(fn):
-        return size + int(fn(samples))
-    size += sys.getsizeof(value)
-    if value.__class__ in (bytes, bytearray):
-        return size
-    try:
-        n = len(value)
-    except TypeError:
-        return size
-    if not n:
-        return size
-    if isinstance(value, dict):
-        it = iter(value.items())
-    else:
-        try:
-            it = iter(value)
-        except TypeError:
-            return size
-    total = taken = 0
-    for item in it:
-        total += _item_size(item)
-        taken += 1
-        if taken >= samples:
-            break
-    if taken:
-        size += total * n // taken
-    return size
+memory_usage = key_size          # the estimate lives with used_memory's (engine/memory.py)
 
 
 @command("usage", arity=-3, flags="readonly", keys=2, key_flags="RO", group="server", since="4.0.0",

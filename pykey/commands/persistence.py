@@ -121,9 +121,8 @@ def _set_lru_lfu(c: Client, key: bytes, idle: int, freq: int) -> None:
     server = c.server
     db = c.db
     if "lfu" in server.config["maxmemory-policy"]:
-        store = getattr(db, "freq", None)
-        if freq >= 0 and isinstance(store, dict):
-            store[key] = freq
+        if freq >= 0:
+            server.evictor.set_lfu(db, key, freq)
     elif idle >= 0 and server.track_access:
         db.access[key] = (server.lru_clock - idle) & 0xFFFFFF
 

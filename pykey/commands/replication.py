@@ -95,6 +95,8 @@ def replconf(c: Client, *args: bytes) -> Any:
                  "connection is completed.",
          args="numreplicas:integer timeout:integer")
 def wait(c: Client, numreplicas: bytes, timeout: bytes) -> Any:
+    if c.server.replica.host is not None:
+        raise errors.WAIT_ON_REPLICA
     n = parse_int(numreplicas)
     try:
         ms = parse_int(timeout)
@@ -123,6 +125,8 @@ def waitaof(c: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes) -> A
         raise errors.err("timeout is not an integer or out of range") from None
     if ms < 0:
         raise errors.err("timeout is negative")
+    if c.server.replica.host is not None:
+        raise errors.WAITAOF_ON_REPLICA
     if local and c.server.aof.state == "off":
         raise errors.err("WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
     return c.server.replication.wait(c, n, ms, numlocal=local)

@@ -423,7 +423,7 @@ def _sec_stats(c: Client) -> str:
         ("pubsub_channels", len(s.pubsub.channels)), ("pubsub_patterns", len(s.pubsub.patterns)),
         ("pubsubshard_channels", len(s.pubsub.shard_channels)), ("latest_fork_usec", s.snapshots.fork_usec),
         ("total_forks", s.snapshots.total_forks),
-        ("migrate_cached_sockets", len(getattr(s, "migrate_sockets", None) or ())), ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0),
+        ("migrate_cached_sockets", len(getattr(s, "migrate_sockets", None) or ())), ("slave_expires_tracked_keys", len(s.replica.expiring)), ("active_defrag_hits", 0),
         ("active_defrag_misses", 0), ("active_defrag_key_hits", 0), ("active_defrag_key_misses", 0),
         ("total_active_defrag_time", 0), ("current_active_defrag_time", 0), ("tracking_total_keys", len(s.tracking.table)),
         ("tracking_total_items", s.tracking.total_items), ("tracking_total_prefixes", len(s.tracking.prefixes)),

@@ -154,6 +154,8 @@ class Database:
     # ------------------------------------------------------------ expiry
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
+        if self.server.is_replica:          # a writable replica expires what its clients set
+            self.server.replica.expire_set(self, key)
 
     def get_expire(self, key: bytes) -> int:
         """Absolute expiry in ms, or -1 if the key is persistent."""

@@ -61,6 +61,10 @@ class OutgoingLink(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.close()
 
+    def fileno(self) -> int:
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        return sock.fileno() if sock is not None else -1
+
     def buffered(self) -> int:
         return self.transport.get_write_buffer_size() if self.transport is not None else 0
 

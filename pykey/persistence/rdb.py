@@ -130,7 +130,6 @@ def write(out: BinaryIO | None, server: Server, repl: ReplInfo | None = None,
     policy = config["maxmemory-policy"]
     save_lru = "lru" in policy
     save_lfu = "lfu" in policy
-    lru_clock = server.lru_clock
     count = 0
     write_value = values.write_value
     object_type = values.object_type
@@ -144,8 +143,7 @@ def write(out: BinaryIO | None, server: Server, repl: ReplInfo | None = None,
         w.byte(OPCODE_RESIZEDB)
         w.length(len(data))
         w.length(len(expires))
-        access = db.access
-        freq = getattr(db, "freq", None) or {}
+        evictor = server.evictor
         for key, value in data.items():
             if expires:
                 when = expires.get(key)
@@ -153,12 +151,11 @@ def write(out: BinaryIO | None, server: Server, repl: ReplInfo | None = None,
                     w.byte(OPCODE_EXPIRETIME_MS)
                     w.ms_time(when)
             if save_lru:
-                last = access.get(key, lru_clock)
                 w.byte(OPCODE_IDLE)
-                w.length((lru_clock - last) & 0xFFFFFF)
+                w.length(evictor.idle_ms(db, key) // 1000)
             elif save_lfu:
                 w.byte(OPCODE_FREQ)
-                w.byte(freq.get(key, LFU_INIT_VAL))
+                w.byte(evictor.lfu_counter(db, key))
             w.byte(object_type(value, valkey9))
             w.string(key)
             write_value(w, value, config, valkey9)
@@ -411,15 +408,14 @@ def install(server: Server, res: LoadResult, merge: bool = False) -> None:
             if ttl:
                 db.volatile_hashes[key] = value
             if track:
-                db.access[key] = lru_clock
-    if track:
-        for (dbid, key), idle in res.idle.items():
-            server.dbs[dbid].access[key] = (lru_clock - idle) & 0xFFFFFF
-    freq_ok = "lfu" in server.config["maxmemory-policy"]
-    for (dbid, key), f in res.freq.items():
-        store = getattr(server.dbs[dbid], "freq", None)
-        if freq_ok and isinstance(store, dict):
-            store[key] = f
+                server.evictor.created(db, key)
+    if track:       # objectSetLRUOrLFU: FREQ under an LFU policy, IDLE under LRU
+        if server.evictor.lfu:
+            for (dbid, key), f in res.freq.items():
+                server.evictor.set_lfu(server.dbs[dbid], key, f)
+        else:
+            for (dbid, key), idle in res.idle.items():
+                server.dbs[dbid].access[key] = (lru_clock - idle) & 0xFFFFFF
 
 
 def load_file(server: Server, path: str) -> LoadResult:

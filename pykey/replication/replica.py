@@ -197,7 +197,11 @@ class Replica:
         self.tmpfile = ""
         self.tmpfd = -1
         self._last_second = 0
+        # keys a writable replica's own clients gave a TTL: key -> ids of the databases
+        # (expireReplicaKeys deletes them when due; the primary's keys wait for its DEL)
+        self.expiring: dict[bytes, set[int]] = {}
         server.cron_hooks.append(self.cron)
+        server.flush_hooks.append(self._flushed)
         configured = server.config["replicaof"]
         if configured:
             self.host, self.port = configured
@@ -250,6 +254,7 @@ class Replica:
         primary.shift_replid()
         self._disconnect_replicas()
         self.state = NONE
+        self.expiring = {}
         self._set_role(False)
         primary.seldb = -1
         primary.backlog_idle_since = time.time()
@@ -735,7 +740,7 @@ class Replica:
         server = self.server
         link = self.link
         from ..net.outgoing import local_addr, peer_addr
-        c = Client(server, peer_addr(link), local_addr(link), kind="master")
+        c = Client(server, peer_addr(link), local_addr(link), link.fileno(), kind="master")
         c.authenticated = True
         c.user = "(superuser)"
         c.closer = self._kill_master
@@ -872,11 +877,56 @@ class Replica:
             argv += [b"FACK", b"%d" % fack]
         link.write(encode_command(argv))
 
+    # ------------------------------------------------------------ writable replicas
+    def expire_set(self, db: Any, key: bytes) -> None:
+        """A TTL was set on a replica: remember it when a client of a writable replica set
+        it (rememberReplicaKeyWithExpire), so that the key expires here."""
+        server = self.server
+        c = server.current_client
+        if server.config["replica-read-only"] or c is None or c.kind == "master" or server.executing is None:
+            return
+        self.expiring.setdefault(key, set()).add(db.id)
+
+    def _flushed(self, dbid: int) -> None:
+        if dbid == -1:
+            self.expiring = {}
+
+    def expire_tracked_keys(self) -> None:
+        """expireReplicaKeys: delete the tracked keys whose time has come; stop after three
+        that are not due yet or a millisecond of work."""
+        tracked = self.expiring
+        server = self.server
+        now = server.now_ms
+        start = time.perf_counter()
+        noexpire = cycles = 0
+        for key in list(tracked):
+            dbids = tracked[key]
+            for dbid in list(dbids):
+                db = server.dbs[dbid] if dbid < len(server.dbs) else None
+                when = db.expires.get(key) if db is not None else None
+                if when is not None and when <= now:
+                    db.delete_expired(key)
+                    dbids.discard(dbid)
+                elif when is None:
+                    dbids.discard(dbid)
+                else:
+                    noexpire += 1
+            if not dbids:
+                del tracked[key]
+            else:
+                tracked[key] = tracked.pop(key)     # round robin: the others come first next time
+            cycles += 1
+            if noexpire > 3 or (cycles % 64 == 0 and time.perf_counter() - start > 0.001):
+                break
+
     # ------------------------------------------------------------ cron
     def cron(self) -> None:
-        """replicationCron, replica part, once a second: timeouts, reconnection, ACKs."""
+        """replicationCron, replica part, once a second: timeouts, reconnection, ACKs.
+        Each tick, a writable replica expires the keys its clients gave a TTL."""
         if self.host is None:
             return
+        if self.expiring and self.server.active_expire_enabled:
+            self.expire_tracked_keys()
         now = time.time()
         second = int(now)
         if second == self._last_second:

@@ -7,7 +7,6 @@ commands go through; :meth:`ScriptRun.tick` is the time-limit hook.
 """
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -44,20 +43,10 @@ def command_flags(cmd_flags: frozenset, script_flags: int) -> frozenset:
     return frozenset(f)
 
 
-def used_memory() -> int:
-    """The resident size of the process, what maxmemory is compared with."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def oom_state(server: Any) -> bool:
-    """Is the server over maxmemory (Valkey's pre_command_oom_state)?"""
-    limit = server.config["maxmemory"]
-    return limit > 0 and used_memory() > limit
+    """Valkey's pre_command_oom_state: was the server over maxmemory, with nothing left to
+    evict, when the command that runs the script started (engine/server.py sets it)?"""
+    return bool(server.maxmemory) and server.pre_command_oom
 
 
 def good_replicas_ok(server: Any) -> bool:

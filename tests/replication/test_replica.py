@@ -135,6 +135,11 @@ def test_live_stream_is_applied_and_offsets_match(pair):
     # the primary's client is listed with flag M and type master; its replies are dropped
     masters = rc.client_list(_type="master")
     assert len(masters) == 1 and masters[0]["flags"] == "M" and masters[0]["user"] == "(superuser)"
+    assert masters[0]["addr"] == f"127.0.0.1:{p.port}" and int(masters[0]["fd"]) > 0
+    with pytest.raises(redis.ResponseError, match="^WAIT cannot be used with replica instances"):
+        rc.execute_command("WAIT", 1, 0)
+    with pytest.raises(redis.ResponseError, match="^WAITAOF cannot be used with replica instances"):
+        rc.execute_command("WAITAOF", 0, 1, 0)
     # the primary learns our offset from REPLCONF ACK (sent every second and on GETACK)
     wait_for(lambda: pc.info("replication")["slave0"]["offset"] == pc.info("replication")["master_repl_offset"],
              what="the replica's ACK")
@@ -638,3 +643,63 @@ def test_disk_load_keeps_the_snapshot_as_dbfilename(pair):
     path = os.path.join(rc.config_get("dir")["dir"], "dump.rdb")
     res = rdb.parse(open(path, "rb").read(), Server())
     assert res.dbs[0][0] == {b"persisted": b"v"}
+
+
+def test_writable_replica_expires_its_own_keys(pair):
+    p, r, pc, rc = pair
+    start_replica(rc, p.port)
+    pc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    pc.set("from-primary", "v", px=100)
+    wait_for(lambda: rc.exists("from-primary") == 0 and rc.dbsize() == 1, what="the key to replicate")
+    rc.config_set("replica-read-only", "no")
+    rc.set("mine", "1", px=100)
+    rc.set("mine-too", "2")
+    rc.pexpire("mine-too", 100)
+    assert rc.info("stats")["slave_expires_tracked_keys"] == 2
+    r.advance(1000)
+    wait_for(lambda: rc.dbsize() == 1, what="the replica's own keys to expire")
+    assert rc.info("stats")["slave_expires_tracked_keys"] == 0
+    # the primary's key is still there (logically expired): only its DEL removes it
+    assert rc.exists("from-primary") == 0
+    # a write to an expired key on a writable replica expires it first (INCR starts from 0)
+    assert rc.incr("from-primary") == 1 and rc.ttl("from-primary") == -1
+    rc.config_set("replica-read-only", "yes")
+
+
+def test_switching_to_a_sibling_replica_continues(pair, pykey_factory):
+    p, r, pc, rc = pair
+    start_replica(rc, p.port)
+    other = pykey_factory()
+    oc = redis.Redis(port=other.port, socket_timeout=10)
+    start_replica(oc, p.port)
+    pc.set("k", 1)
+    wait_for(lambda: in_sync(pc, oc) and in_sync(pc, rc), what="both replicas")
+    oc.execute_command("REPLICAOF", "127.0.0.1", r.port)       # same history: PSYNC continues
+    wait_for(lambda: link_up(oc), what="the new link")
+    pc.set("k", 2)
+    wait_for(lambda: oc.get("k") == b"2", what="the write through the sibling")
+    assert rc.info("stats")["sync_partial_ok"] == 1 and rc.info("stats")["sync_full"] == 0
+    assert pc.info("stats")["sync_full"] == 2
+    # a replica that lost its primary refuses to serve SYNC
+    rc.execute_command("REPLICAOF", "127.0.0.1", 1)
+    raw = socket.create_connection(("127.0.0.1", r.port), timeout=10)
+    raw.sendall(b"PSYNC ? -1\r\n")
+    assert raw.recv(100) == b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n"
+    raw.close()
+    oc.close()
+
+
+def test_repl_timeout_drops_a_silent_primary(pykey_factory):
+    image = _image(quiet=b"1")
+    fake = FakePrimary(b"+FULLRESYNC " + b"d" * 40 + b" 0\r\n", b"$%d\r\n" % len(image) + image)
+    r = pykey_factory("--repl-timeout", "1")
+    rc = redis.Redis(port=r.port, socket_timeout=10)
+    try:
+        rc.execute_command("REPLICAOF", "127.0.0.1", fake.port)
+        wait_for(lambda: rc.get("quiet") == b"1")
+        # nothing more arrives: after repl-timeout the link is dropped and made again,
+        # asking to continue where it stopped
+        wait_for(lambda: len(fake.conns) >= 2, what="a reconnection")
+        wait_for(lambda: b"PSYNC " + b"d" * 40 + b" 1" in fake.received, what="the PSYNC to continue")
+    finally:
+        fake.close()
