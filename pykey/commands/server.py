@@ -351,28 +351,30 @@ def _sec_clients(c: Client) -> str:
 
 def _sec_memory(c: Client) -> str:
     s = c.server
-    rss = _rss()
-    used = rss
-    s_peak = max(getattr(s, "stat_peak_memory", 0), used)
-    s.stat_peak_memory = s_peak
+    m = s.memory.overhead()      # engine/memory.py: used_memory and Valkey's overhead breakdown
+    used, rss, peak = m["used"], m["rss"], m["peak"]
     total = _total_system_memory()
     maxmem = s.config["maxmemory"]
     return _fields("Memory", [
         ("used_memory", used), ("used_memory_human", bytes_to_human(used)),
         ("used_memory_rss", rss), ("used_memory_rss_human", bytes_to_human(rss)),
-        ("used_memory_peak", s_peak), ("used_memory_peak_human", bytes_to_human(s_peak)),
-        ("used_memory_peak_perc", f"{used * 100 / s_peak:.2f}%"), ("used_memory_overhead", 0),
-        ("used_memory_startup", 0), ("used_memory_dataset", used), ("used_memory_dataset_perc", "100.00%"),
-        ("allocator_allocated", used), ("allocator_active", rss), ("allocator_resident", rss),
-        ("allocator_muzzy", 0), ("total_system_memory", total),
+        ("used_memory_peak", peak), ("used_memory_peak_human", bytes_to_human(peak)),
+        ("used_memory_peak_perc", f"{m['peak_perc']:.2f}%"), ("used_memory_overhead", m["overhead"]),
+        ("used_memory_startup", m["startup"]), ("used_memory_dataset", m["dataset"]),
+        ("used_memory_dataset_perc", f"{m['dataset_perc']:.2f}%"),
+        ("allocator_allocated", m["allocated"]), ("allocator_active", m["active"]),
+        ("allocator_resident", m["resident"]), ("allocator_muzzy", 0), ("total_system_memory", total),
         ("total_system_memory_human", bytes_to_human(total)),
         *scripting.get(s).memory_fields(),
         ("maxmemory", maxmem), ("maxmemory_human", bytes_to_human(maxmem)),
-        ("maxmemory_policy", s.config["maxmemory-policy"]), ("allocator_frag_ratio", "1.00"),
-        ("allocator_frag_bytes", 0), ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
-        ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0), ("mem_fragmentation_ratio", "1.00"),
-        ("mem_fragmentation_bytes", 0), ("mem_not_counted_for_evict", 0), ("mem_replication_backlog", 0),
-        ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0), ("mem_clients_normal", sum(_obuf(x) + x.qbuf_bytes for x in s.clients.values() if x.kind != "replica")),
+        ("maxmemory_policy", s.config["maxmemory-policy"]),
+        ("allocator_frag_ratio", f"{m['frag_ratio']:.2f}"), ("allocator_frag_bytes", m["frag_bytes"]),
+        ("allocator_rss_ratio", f"{m['rss_ratio']:.2f}"), ("allocator_rss_bytes", m["rss_bytes"]),
+        ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0),
+        ("mem_fragmentation_ratio", f"{m['total_frag']:.2f}"), ("mem_fragmentation_bytes", m["total_frag_bytes"]),
+        ("mem_not_counted_for_evict", m["not_counted"]), ("mem_replication_backlog", m["repl_backlog"]),
+        ("mem_total_replication_buffers", m["repl_backlog"] + m["clients_replicas"]),
+        ("mem_clients_slaves", m["clients_replicas"]), ("mem_clients_normal", m["clients_normal"]),
         ("mem_cluster_links", 0), ("mem_aof_buffer", 0), ("mem_allocator", "libc"),
         ("mem_overhead_db_hashtable_rehashing", 0), ("active_defrag_running", 0),
         ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
@@ -403,6 +405,7 @@ def _ops_per_sec(s: Any) -> int:
 def _sec_stats(c: Client) -> str:
     s = c.server
     g = getattr
+    ev = s.evictor.exceeded_times_ms()
     return _fields("Stats", [
         ("total_connections_received", s.stat_numconnections),
         ("total_commands_processed", s.stat_numcommands),
@@ -418,7 +421,7 @@ def _sec_stats(c: Client) -> str:
         ("expired_stale_perc", f"{s.stat_expired_stale_perc * 100:.2f}"),
         ("expired_time_cap_reached_count", s.stat_expired_time_cap_reached_count),
         ("expire_cycle_cpu_milliseconds", 0), ("evicted_keys", s.stat_evictedkeys), ("evicted_clients", 0),
-        ("evicted_scripts", getattr(s, "stat_evictedscripts", 0)), ("total_eviction_exceeded_time", 0), ("current_eviction_exceeded_time", 0),
+        ("evicted_scripts", getattr(s, "stat_evictedscripts", 0)), ("total_eviction_exceeded_time", ev[0]), ("current_eviction_exceeded_time", ev[1]),
         ("keyspace_hits", s.stat_keyspace_hits), ("keyspace_misses", s.stat_keyspace_misses),
         ("pubsub_channels", len(s.pubsub.channels)), ("pubsub_patterns", len(s.pubsub.patterns)),
         ("pubsubshard_channels", len(s.pubsub.shard_channels)), ("latest_fork_usec", s.snapshots.fork_usec),

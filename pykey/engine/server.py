@@ -17,11 +17,11 @@ from .. import errors
 from ..config import Config
 from ..errors import CommandError
 from ..keyspace.database import Database
+from ..keyspace.eviction import EVICT_FAIL
 from ..keyspace.scan import Cursors
 from ..protocol.replies import QUEUED
 from . import monitor, multi, registry
 from .client import Client
-from .memory import used_memory
 
 BLOCKED = object()          # a command parked its client; the reply comes later
 _perf_ns = time.perf_counter_ns
@@ -125,14 +125,10 @@ class Server:
         self.stat_io_reads = 0
         self.cron_loops = 0
         self.config.watch("databases", self._resize_dbs)
-        self.config.watch("maxmemory-policy", self._policy_changed)
-        self.maxmemory = self.config["maxmemory"]           # read by execute's OOM check
-        self.config.watch("maxmemory", lambda old, new: setattr(self, "maxmemory", new))
         self.min_replicas_to_write = self.config["min-replicas-to-write"]     # and NOREPLICAS
         self.config.watch("min-replicas-to-write", lambda old, new: setattr(self, "min_replicas_to_write", new))
         self.slowlog_threshold = self.config["slowlog-log-slower-than"]
         self.config.watch("slowlog-log-slower-than", lambda old, new: setattr(self, "slowlog_threshold", new))
-        self._policy_changed(None, self.config["maxmemory-policy"])
         # Pub/Sub, keyspace notifications and client-side caching plug into the hooks above
         from .notify import Notifier
         from .pubsub import PubSub
@@ -149,12 +145,11 @@ class Server:
         self.replica = Replica(self)          # sets is_replica when replicaof is configured
         from ..persistence.aof import AppendOnly
         self.aof = AppendOnly(self)
-
-    def _policy_changed(self, old: object, new: str) -> None:
-        self.track_access = "lru" in new or "lfu" in new
-        if not self.track_access:
-            for db in self.dbs:
-                db.access = {}
+        # used_memory (engine/memory.py) and maxmemory eviction, LRU/LFU data (keyspace/eviction.py)
+        from ..keyspace.eviction import Evictor
+        from .memory import MemoryMeter
+        self.memory = MemoryMeter(self)
+        self.evictor = Evictor(self)          # sets maxmemory, track_access, touch
 
     def _resize_dbs(self, old: int, new: int) -> None:
         while len(self.dbs) < new:
@@ -272,16 +267,21 @@ class Server:
             self.propagate(-1, [b"EXEC"])
 
     def _oom_denied(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> bool:
-        """processCommand's maxmemory check: over the limit, a deny-oom command (or an EXEC
-        that queued one) is refused. No eviction policy frees memory first (none is
-        implemented): whatever the policy, that is Valkey's outcome when nothing can be evicted."""
+        """processCommand's maxmemory step: performEvictions before every command while
+        maxmemory is set (keyspace/eviction.py), then a deny-oom command (or an EXEC that
+        queued one) is refused if memory is still over the limit with nothing to evict."""
+        self.memory.note_before(client, cmd, argv)
         if self.is_replica and self.config["replica-ignore-maxmemory"]:
-            return False            # a replica's primary decides what to evict
+            self.pre_command_oom = False    # a replica's primary decides what to evict
+            return False
+        oom = self.pre_command_oom = self.evictor.perform() == EVICT_FAIL
+        if not oom:
+            return False
         flags = self.command_flags(client, cmd, argv)
         if "denyoom" not in flags:
             if cmd.name != "exec" or not client.multi or "denyoom" not in multi.queued_flags(client, self):
                 return False
-        return used_memory() > self.maxmemory
+        return True
 
     def _is_write(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> bool:
         """A write command, or an EXEC that queued one (processCommand's is_write_command)."""
@@ -419,6 +419,8 @@ class Server:
             self.slowlog_add(client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
         if self.tracking_clients:
             self.tracking.after_call(client, cmd, argv, outer is None)
+        if self.maxmemory and self.dirty > dirty and "denyoom" in cmd.flags:
+            self.memory.wrote(client, argv, outer is None)     # used_memory's estimate grows
         # only a command that added changes propagates: SAVE, DEBUG RELOAD/LOADAOF reset the
         # counter and must not reach replicas or the AOF (Valkey's "dirty < 0: 0" in call())
         if self.dirty > dirty and self.propagate_sinks and reply is not BLOCKED:

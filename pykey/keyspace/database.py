@@ -28,21 +28,21 @@ def type_name(value: Any) -> str:
 
 class Database:
     __slots__ = ("id", "data", "expires", "server", "avg_ttl", "expire_cursor", "expire_snapshot", "access",
-                 "volatile_hashes", "freq")
+                 "volatile_hashes")
 
     def __init__(self, server: Server, dbid: int) -> None:
         self.id = dbid
         self.server = server
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}
-        self.access: dict[bytes, int] = {}   # last access (LRU clock, seconds); see touch()
+        # LRU clock of the last access, or LFU time+counter, under an LRU/LFU policy only
+        # (keyspace/eviction.py)
+        self.access: dict[bytes, int] = {}
         self.avg_ttl = 0
         self.expire_cursor = 0
         self.expire_snapshot: list[bytes] | None = None
         # hashes holding fields with a TTL, for the active field-expiry pass (commands/hash.py)
         self.volatile_hashes: dict[bytes, Any] = {}
-        # LFU counters set by RESTORE FREQ and RDB loading (OBJECT FREQ reads them)
-        self.freq: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -55,7 +55,7 @@ class Database:
             value = self.data.get(key)
             if value is not None:
                 if self.server.track_access:
-                    self.access[key] = self.server.lru_clock
+                    self.server.touch(self, key)
                 return value
         if self.server.notify_keymiss:          # 'm' keyspace events ("keymiss")
             self.server.notifier.key_missed(self, key)
@@ -96,6 +96,8 @@ class Database:
                 self._expire_if_needed(key)
             if server.notify_new and key not in self.data:
                 server.notify("n", "new", key, self.id)
+        if server.track_access:
+            server.evictor.written(self, key, key in self.data)
         self.data[key] = value
         if not keepttl and self.expires:
             self.expires.pop(key, None)
@@ -105,6 +107,8 @@ class Database:
         """Store a new key (the caller knows it is absent)."""
         if self.server.notify_new:
             self.server.notify("n", "new", key, self.id)
+        if self.server.track_access:
+            self.server.evictor.created(self, key)
         self.data[key] = value
         self.signal_modified(key)
 
@@ -118,8 +122,6 @@ class Database:
         if value is None:
             return False
         self.access.pop(key, None)
-        if self.freq:
-            self.freq.pop(key, None)
         self.signal_modified(key)
         self.server.on_key_deleted(self, key, value)
         return True
@@ -202,7 +204,6 @@ class Database:
         self.access = {}
         self.expire_snapshot = None
         self.volatile_hashes = {}
-        self.freq = {}
         server = self.server
         server.flushing = True      # these signals are for WATCH; caching sees one flush
         try:

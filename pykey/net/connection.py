@@ -28,7 +28,7 @@ NOREPLY = object()      # CLIENT REPLY OFF|SKIP: this command answers nothing
 class Connection(asyncio.Protocol):
     __slots__ = ("net", "engine", "transport", "client", "reader", "queue", "closing", "running",
                  "deferred", "soft_since", "soft_timer", "shutdown_fd", "pending_out", "pending_size",
-                 "flush_queued", "obuf_total", "obuf_ok_until", "obuf_limits")
+                 "flush_queued", "obuf_total", "obuf_ok_until", "obuf_limits", "pre_reply")
 
     def __init__(self, net: NetServer) -> None:
         self.net = net
@@ -44,6 +44,9 @@ class Connection(asyncio.Protocol):
         # pending_push_messages), so a push never lands inside or before a reply.
         self.running = False
         self.deferred: list[bytes] = []
+        # pushes made by the checks before a command runs (invalidations of keys evicted
+        # for it) go before its reply, as Valkey's trackingHandlePendingKeyInvalidations
+        self.pre_reply: list[bytes] = []
         self.soft_since = 0.0            # when the output buffer went over its soft limit
         self.soft_timer: asyncio.TimerHandle | None = None
         # pushes to a client that is not running commands gather until the end of the loop
@@ -169,6 +172,9 @@ class Connection(asyncio.Protocol):
                 argv = cmds[i]
                 i += 1
                 reply = execute(client, argv)
+                if self.pre_reply:
+                    out.extend(self.pre_reply)
+                    self.pre_reply.clear()
                 if reply is BLOCKED:
                     # a paused (postponed) command runs again when the pause ends
                     b = client.blocked
@@ -242,7 +248,10 @@ class Connection(asyncio.Protocol):
         if self.transport is None or self.closing:
             return
         if self.running or (self.client is not None and self.engine.executing is self.client):
-            self.deferred.append(data)       # after the reply of the running command
+            if self.running and self.engine.evictor.evicting:
+                self.pre_reply.append(data)  # before the reply of the command about to run
+            else:
+                self.deferred.append(data)   # after the reply of the running command
             return
         if self.deferred:                   # a woken client: its reply, then its pushes
             data = b"".join([data, *self.deferred])
