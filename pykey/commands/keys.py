@@ -14,7 +14,7 @@ from ..engine.client import Client
 from ..engine.memory import key_size
 from ..engine.registry import KeySpec, command, container
 from ..keyspace.database import Database, type_name
-from ..protocol.replies import OK, Simple
+from ..protocol.replies import OK, Simple, Verbatim
 from .util import parse_int
 
 try:
@@ -769,3 +769,137 @@ def memory_usage_cmd(c: Client, key: bytes, *opts: bytes) -> int | None:
          summary="Returns helpful text about the different subcommands.", complexity="O(1)")
 def memory_help(c: Client) -> list[Simple]:
     return _help("memory", _MEMORY_HELP)
+
+
+@command("stats", arity=2, group="server", since="4.0.0", parent="memory",
+         summary="Returns details about memory usage.", complexity="O(1)",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special")
+def memory_stats(c: Client) -> dict[bytes, Any]:
+    """Valkey's reply, from the same overhead breakdown INFO memory shows (engine/memory.py)."""
+    m = c.server.memory.overhead()
+    out: dict[bytes, Any] = {
+        b"peak.allocated": m["peak"], b"total.allocated": m["used"], b"startup.allocated": m["startup"],
+        b"replication.backlog": m["repl_backlog"], b"clients.slaves": m["clients_replicas"],
+        b"clients.normal": m["clients_normal"], b"cluster.links": 0, b"aof.buffer": m["aof_buffer"],
+        b"lua.caches": m["lua_caches"], b"functions.caches": m["functions_caches"],
+    }
+    for dbid, main, expires in m["dbs"]:
+        out[b"db.%d" % dbid] = {b"overhead.hashtable.main": main, b"overhead.hashtable.expires": expires}
+    out.update({
+        b"overhead.db.hashtable.lut": sum(main + expires for _, main, expires in m["dbs"]),
+        b"overhead.db.hashtable.rehashing": 0, b"overhead.total": m["overhead"], b"db.dict.rehashing.count": 0,
+        b"keys.count": m["keys"], b"keys.bytes-per-key": m["bytes_per_key"], b"dataset.bytes": m["dataset"],
+        b"dataset.percentage": float(m["dataset_perc"]), b"peak.percentage": float(m["peak_perc"]),
+        b"allocator.allocated": m["allocated"], b"allocator.active": m["active"],
+        b"allocator.resident": m["resident"], b"allocator.muzzy": 0,
+        b"allocator-fragmentation.ratio": float(m["frag_ratio"]), b"allocator-fragmentation.bytes": m["frag_bytes"],
+        b"allocator-rss.ratio": float(m["rss_ratio"]), b"allocator-rss.bytes": m["rss_bytes"],
+        b"rss-overhead.ratio": 1.0, b"rss-overhead.bytes": 0,
+        b"fragmentation": float(m["total_frag"]), b"fragmentation.bytes": m["total_frag_bytes"],
+    })
+    return out
+
+
+_DOCTOR_EMPTY = ("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be "
+                 "used in these conditions. Please, leave for your mission on Earth and fill it with some data. "
+                 "The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
+_DOCTOR_FINE = ("Hi Sam, I can't find any memory issue in your instance. "
+                "I can only account for what occurs on this base.\n")
+_DOCTOR_PEAK = (
+    " * Peak memory: In the past this instance used more than 150% the memory that is currently using. The "
+    "allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation "
+    "ratio, however this is actually harmless and is only due to the memory peak, and if the Valkey instance "
+    "Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the "
+    "Valkey instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, "
+    "please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the "
+    "instance.\n\n")
+_DOCTOR_FRAG = (
+    " * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means "
+    "that the Resident Set Size of the Valkey process is much larger than the sum of the logical allocations "
+    "Valkey performed). This problem is usually due either to a large peak memory (check if there is a peak "
+    "memory entry above in the report) or may result from a workload that causes the allocator to fragment "
+    "memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you are "
+    "using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is "
+    "\"libc\".\n\n")
+_DOCTOR_ALLOC_FRAG = (
+    " * High allocator fragmentation: This instance has an allocator external fragmentation greater than 1.1. "
+    "This problem is usually due either to a large peak memory (check if there is a peak memory entry above in "
+    "the report) or may result from a workload that causes the allocator to fragment memory a lot. You can try "
+    "enabling 'activedefrag' config option.\n\n")
+_DOCTOR_ALLOC_RSS = (
+    " * High allocator RSS overhead: This instance has an RSS memory overhead is greater than 1.1 (this means "
+    "that the Resident Set Size of the allocator is much larger than the sum what the allocator actually holds). "
+    "This problem is usually due to a large peak memory (check if there is a peak memory entry above in the "
+    "report), you can try the MEMORY PURGE command to reclaim it.\n\n")
+_DOCTOR_REPLICAS = (
+    " * Big replica buffers: The replica output buffers in this instance are greater than 10MB for each replica "
+    "(on average). This likely means that there is some replica instance that is struggling receiving data, "
+    "either because it is too slow or because of networking issues. As a result, data piles on the primary "
+    "output buffers. Please try to identify what replica is not receiving data correctly and why. You can use "
+    "the INFO output in order to check the replicas delays and the CLIENT LIST command to check the output "
+    "buffers of each replica.\n\n")
+_DOCTOR_CLIENTS = (
+    " * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on "
+    "average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not "
+    "receiving data fast enough, so that data piles on the Valkey instance output buffer, or clients sending "
+    "commands with large replies or very large sequences of commands in the same pipeline. Please use the CLIENT "
+    "LIST command in order to investigate the issue if it causes problems in your instance, or to understand "
+    "better why certain clients are using a big amount of memory.\n\n")
+_DOCTOR_SCRIPTS = (
+    " * Many scripts: There seem to be many cached scripts in this instance (more than 1000). This may be because "
+    "scripts are generated and `EVAL`ed, instead of being parameterized (with KEYS and ARGV), `SCRIPT LOAD`ed and "
+    "`EVALSHA`ed. Unless `SCRIPT FLUSH` is called periodically, the scripts' caches may end up consuming most of "
+    "your memory.\n\n")
+
+
+@command("doctor", arity=2, group="server", since="4.0.0", parent="memory",
+         summary="Outputs a memory problems report.", complexity="O(1)",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special")
+def memory_doctor(c: Client) -> Verbatim:
+    """Valkey's getMemoryDoctorReport over the same figures as MEMORY STATS."""
+    from .. import scripting
+    m = c.server.memory.overhead()
+    if m["used"] < 5 * 1024 * 1024:
+        return Verbatim(_DOCTOR_EMPTY)
+    replicas = sum(1 for x in c.server.clients.values() if x.kind == "replica")
+    normal = len(c.server.clients) - replicas
+    found = []
+    if m["peak"] / m["used"] > 1.5:
+        found.append(_DOCTOR_PEAK)
+    if m["total_frag"] > 1.4 and m["total_frag_bytes"] > 10 << 20:
+        found.append(_DOCTOR_FRAG)
+    if m["frag_ratio"] > 1.1 and m["frag_bytes"] > 10 << 20:
+        found.append(_DOCTOR_ALLOC_FRAG)
+    if m["rss_ratio"] > 1.1 and m["rss_bytes"] > 10 << 20:
+        found.append(_DOCTOR_ALLOC_RSS)
+    if normal and m["clients_normal"] / normal > 1024 * 200:
+        found.append(_DOCTOR_CLIENTS)
+    if replicas and m["clients_replicas"] > 1024 * 1024 * 10:
+        found.append(_DOCTOR_REPLICAS)
+    if len(scripting.get(c.server).scripts) > 1000:
+        found.append(_DOCTOR_SCRIPTS)
+    if not found:
+        return Verbatim(_DOCTOR_FINE)
+    return Verbatim("Sam, I detected a few issues in this Valkey instance memory implants:\n\n" + "".join(found)
+                    + "I'm here to keep you safe, Sam. I want to help you.\n")
+
+
+@command("malloc-stats", arity=2, group="server", since="4.0.0", parent="memory",
+         summary="Returns the allocator statistics.",
+         complexity="Depends on how much memory is allocated, could be slow",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special")
+def memory_malloc_stats(c: Client) -> bytes:
+    # Valkey's reply when it is not built with jemalloc, as here (Python's allocator)
+    return b"Stats not supported for the current allocator"
+
+
+@command("purge", arity=2, group="server", since="4.0.0", parent="memory",
+         summary="Asks the allocator to release memory.",
+         complexity="Depends on how much memory is allocated, could be slow",
+         tips="request_policy:all_shards response_policy:all_succeeded")
+def memory_purge(c: Client) -> Simple:
+    """Valkey asks jemalloc to return dirty pages; the nearest thing here is a full garbage
+    collection, which frees unreachable cycles and lets the allocator release empty arenas."""
+    import gc
+    gc.collect()
+    return OK
