@@ -144,7 +144,7 @@ def _read(r: RdbReader, t: int) -> StreamType:
             active = r.ms_time() if t >= TYPE_STREAM_LISTPACKS_3 else seen
             if cname in group.consumers:
                 raise RdbError("Duplicated consumer name")
-            cons = Consumer(cname, seen, active)
+            cons = Consumer(cname, seen, active, group.pel)
             group.consumers[cname] = cons
             for _ in range(r.length()):
                 eid = _id_from(r.read(16))
