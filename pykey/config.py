@@ -253,6 +253,31 @@ _POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
              "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")
 
 
+def _percentiles_parse(words: list[str]) -> list[float]:
+    """latency-tracking-info-percentiles: numbers in [0, 100]; one empty word means none."""
+    if len(words) == 1 and not words[0]:
+        return []
+    out = []
+    for w in words:
+        try:
+            if not w or w[0].isspace() or w[-1].isspace() or "_" in w:
+                raise ValueError
+            v = float(w)
+        except ValueError:
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
+        if v != v:
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters")
+        if not 0.0 <= v <= 100.0:
+            raise ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+        out.append(v)
+    return out
+
+
+def _percentiles_fmt(value: list[float]) -> str:
+    from .engine.latency import format_percentile
+    return " ".join(format_percentile(p) for p in value)
+
+
 def _b(name: str, default: bool, **kw: Any) -> Param:
     return Param(name, "bool", default, **kw)
 
@@ -311,6 +336,9 @@ PARAMS: list[Param] = [
     _i("lfu-decay-time", 1, 0, INT_MAX),
     _b("lazyfree-lazy-eviction", True),
     _b("lazyfree-lazy-expire", True),
+    # Valkey's default is no (HELLO says valkey/8.0.1, INFO server_mode); pykey defaults to
+    # yes so that clients that gate features on the server's version see Redis 7.2.4
+    _b("extended-redis-compatibility", True),
     _b("lazyfree-lazy-server-del", True),
     _b("lazyfree-lazy-user-del", True),
     _b("lazyfree-lazy-user-flush", True),
@@ -320,6 +348,8 @@ PARAMS: list[Param] = [
     _i("slowlog-max-len", 128, 0, LONG_MAX),
     _i("latency-monitor-threshold", 0, 0, LONG_MAX),
     _b("latency-tracking", True),
+    Param("latency-tracking-info-percentiles", "special", [50.0, 99.0, 99.9], multi=True,
+          parse=_percentiles_parse, fmt=_percentiles_fmt),
     # persistence (the engines arrive with their issues; the parameters exist so that
     # `--save ""` and `--appendonly no` work as with Valkey)
     # Valkey's built-in save points; `make run` and the embedded server pass `--save ""`

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 
-from .. import REDIS_VERSION, __version__, errors
+from .. import REDIS_VERSION, VALKEY_VERSION, __version__, errors
 from ..engine.client import Client
 from ..engine.registry import command
 from ..protocol.replies import OK, PONG, Push, Simple
@@ -115,9 +115,10 @@ def hello(c: Client, *args: bytes):
         c.name = name or None
     if proto is not None:
         c.resp = proto
+    compat = c.server.config["extended-redis-compatibility"]
     return {
-        b"server": b"redis",
-        b"version": REDIS_VERSION.encode(),
+        b"server": b"redis" if compat else b"valkey",
+        b"version": (REDIS_VERSION if compat else VALKEY_VERSION).encode(),
         b"proto": c.resp,
         b"id": c.id,
         b"mode": b"standalone",

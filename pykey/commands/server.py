@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from .. import REDIS_VERSION, errors, scripting
+from .. import REDIS_VERSION, VALKEY_VERSION, errors, scripting
 from ..config import ConfigError
 from ..datatypes.glob import compile_glob
 from ..engine import argspec, registry
@@ -20,8 +20,6 @@ from ..engine.client import Client
 from ..engine.registry import Command, command, container
 from ..protocol.replies import OK, SetReply, Simple, Verbatim
 from .util import parse_int
-
-VALKEY_VERSION = "8.0.1"
 
 
 def help_reply(name: str, lines: list[str]) -> list[Simple]:
@@ -312,7 +310,7 @@ def _sec_server(c: Client) -> str:
     return _fields("Server", [
         ("redis_version", REDIS_VERSION), ("server_name", "valkey"), ("valkey_version", VALKEY_VERSION),
         ("redis_git_sha1", "00000000"), ("redis_git_dirty", 0), ("redis_build_id", "0"),
-        ("redis_mode", "standalone"), ("os", f"{un.sysname} {un.release} {un.machine}"),
+        ("redis_mode" if c.server.config["extended-redis-compatibility"] else "server_mode", "standalone"), ("os", f"{un.sysname} {un.release} {un.machine}"),
         ("arch_bits", 64 if sys.maxsize > 2**32 else 32), ("monotonic_clock", "POSIX clock_gettime"),
         ("multiplexing_api", "epoll" if sys.platform.startswith("linux") else "kqueue"),
         ("gcc_version", "0.0.0"), ("process_id", os.getpid()), ("process_supervised", "no"),
@@ -377,7 +375,7 @@ def _sec_memory(c: Client) -> str:
         ("mem_clients_slaves", m["clients_replicas"]), ("mem_clients_normal", m["clients_normal"]),
         ("mem_cluster_links", 0), ("mem_aof_buffer", 0), ("mem_allocator", "libc"),
         ("mem_overhead_db_hashtable_rehashing", 0), ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", s.stat_lazyfreed_objects),   # keyspace/lazyfree.py
     ])
 
 
@@ -420,7 +418,7 @@ def _sec_stats(c: Client) -> str:
         ("expired_fields", s.stat_expired_fields),
         ("expired_stale_perc", f"{s.stat_expired_stale_perc * 100:.2f}"),
         ("expired_time_cap_reached_count", s.stat_expired_time_cap_reached_count),
-        ("expire_cycle_cpu_milliseconds", 0), ("evicted_keys", s.stat_evictedkeys), ("evicted_clients", 0),
+        ("expire_cycle_cpu_milliseconds", s.stat_expire_cycle_time_used // 1000), ("evicted_keys", s.stat_evictedkeys), ("evicted_clients", 0),
         ("evicted_scripts", getattr(s, "stat_evictedscripts", 0)), ("total_eviction_exceeded_time", ev[0]), ("current_eviction_exceeded_time", ev[1]),
         ("keyspace_hits", s.stat_keyspace_hits), ("keyspace_misses", s.stat_keyspace_misses),
         ("pubsub_channels", len(s.pubsub.channels)), ("pubsub_patterns", len(s.pubsub.patterns)),
@@ -483,7 +481,14 @@ def _sec_errorstats(c: Client) -> str:
 
 
 def _sec_latencystats(c: Client) -> str:
-    return "# Latencystats\r\n"
+    """latency_percentiles_usec_<cmd> for every command with a histogram (engine/latency.py)."""
+    s = c.server
+    if not s.latency_tracking:
+        return "# Latencystats\r\n"
+    from ..engine import latency
+    pcts = s.config["latency-tracking-info-percentiles"]
+    return "# Latencystats\r\n" + "".join(latency.info_line(_safe(cmd.name), cmd, pcts)
+                                           for cmd in registry.all_commands() if latency.has_histogram(cmd))
 
 
 def _sec_cluster(c: Client) -> str:
@@ -581,8 +586,12 @@ def reset_stats(server: Any) -> None:
                 setattr(server, name, type(v)(0))
     server.errorstats.clear()
     server.__dict__.pop("_ops_sample", None)
+    server.latency.fork_rate = 0.0          # stat_fork_rate, stat_fork_time and stat_total_forks
+    server.snapshots.fork_usec = server.snapshots.total_forks = 0
+    from ..engine import latency
     for cmd in registry.all_commands():
         cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+        latency.reset(cmd)
 
 
 @command("resetstat", parent="config", arity=2, flags=_CFG,
