@@ -13,6 +13,7 @@ from ..datatypes.glob import compile_glob
 from ..engine.client import Client
 from ..engine.memory import key_size
 from ..engine.registry import KeySpec, command, container
+from ..keyspace import lazyfree
 from ..keyspace.database import Database, type_name
 from ..protocol.replies import OK, Simple, Verbatim
 from .util import parse_int
@@ -119,6 +120,7 @@ def del_(c: Client, *keys: bytes) -> int:
          args="key:key...")
 def unlink(c: Client, *keys: bytes) -> int:
     # Python frees memory by reference counting; there is no background thread to hand to.
+    # INFO lazyfreed_objects still counts the values Valkey would free in the background.
     return _delete_keys(c, keys)
 
 
@@ -429,7 +431,9 @@ def _flush_flags(opts: tuple[bytes, ...]) -> None:
 def flushdb(c: Client, *opts: bytes) -> Any:
     _flush_flags(opts)
     # +1 so that FLUSHDB on an empty db still propagates (Valkey's forceCommandPropagation)
-    c.server.dirty += c.db.flush() + 1
+    removed = c.db.flush()
+    lazyfree.flushed(c.server, removed, lazyfree.flush_is_async(c.server, opts))
+    c.server.dirty += removed + 1
     c.server.signal_flushed(c.db.id)
     return OK
 
@@ -446,6 +450,7 @@ def flushall(c: Client, *opts: bytes) -> Any:
     for db in c.server.dbs:
         if db.data or db.expires:
             removed += db.flush()
+    lazyfree.flushed(c.server, removed, lazyfree.flush_is_async(c.server, opts))
     c.server.dirty += removed + 1
     _reset_rdb(c, opts)
     c.server.signal_flushed(-1)

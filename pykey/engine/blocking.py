@@ -119,6 +119,9 @@ def unblock(b: Blocked, reply: Any, timed_out: bool = False) -> None:
         cmd = b.cmd
         if cmd is not None:      # the command completes now: Valkey's updateStatsOnUnblock
             cmd.calls += 1
+            if server.latency_tracking:
+                from .latency import record
+                record(cmd, b.usec)
             if isinstance(reply, errors.CommandError):
                 cmd.failed_calls += 1
         if isinstance(reply, errors.CommandError):

@@ -71,6 +71,10 @@ class Command:
     usec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    # latency histogram (engine/latency.py): calls by µs below EXACT_USEC, () until the
+    # first call; longer ones by hdr counter index
+    latency_usec: list[int] | tuple = ()
+    latency_slow: dict[int, int] | None = None
 
     @property
     def movablekeys(self) -> bool:

@@ -16,11 +16,12 @@ from typing import Any
 from .. import errors
 from ..config import Config
 from ..errors import CommandError
+from ..keyspace import lazyfree
 from ..keyspace.database import Database
 from ..keyspace.eviction import EVICT_FAIL
 from ..keyspace.scan import Cursors
 from ..protocol.replies import QUEUED
-from . import monitor, multi, registry
+from . import latency, monitor, multi, registry
 from .client import Client
 
 BLOCKED = object()          # a command parked its client; the reply comes later
@@ -112,6 +113,7 @@ class Server:
         self.stat_expired_fields = 0
         self.stat_expired_stale_perc = 0.0
         self.stat_expired_time_cap_reached_count = 0
+        self.stat_expire_cycle_time_used = 0
         self.stat_evictedkeys = 0
         self.stat_keyspace_hits = 0
         self.stat_keyspace_misses = 0
@@ -150,6 +152,10 @@ class Server:
         from .memory import MemoryMeter
         self.memory = MemoryMeter(self)
         self.evictor = Evictor(self)          # sets maxmemory, track_access, touch
+        # LATENCY and the per-command histograms (engine/latency.py): sets latency_monitor_ms,
+        # latency_monitor_us (NEVER while the monitor is off), dt_notable and latency_tracking
+        self.latency = latency.LatencyMonitor(self)
+        self.stat_lazyfreed_objects = 0     # INFO lazyfreed_objects (keyspace/lazyfree.py)
 
     def _resize_dbs(self, old: int, new: int) -> None:
         while len(self.dbs) < new:
@@ -217,6 +223,9 @@ class Server:
 
     # ------------------------------------------------------------------ signals
     def on_key_deleted(self, db: Database, key: bytes, value: Any) -> None:
+        cls = value.__class__
+        if cls is not bytes and cls is not bytearray:      # a collection: lazyfreed_objects
+            lazyfree.on_deleted(db, key, value)
         for hook in self.deletion_hooks:
             hook(db, key, value)
 
@@ -411,12 +420,20 @@ class Server:
             b.cmd, b.argv, b.usec = cmd, argv, dt
         else:
             cmd.calls += 1
+            if self.latency_tracking:
+                try:
+                    cmd.latency_usec[dt] += 1   # LATENCY HISTOGRAM, INFO latencystats
+                except IndexError:
+                    latency.record_slow(cmd, dt)
             self.stat_numcommands += 1
             self.current_client.tot_cmds += 1   # a script's commands count for its caller
         if self.monitors and "admin" not in cmd.flags and "skip_monitor" not in cmd.flags:
             monitor.feed(client, cmd.name, argv)
-        if dt >= self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags and reply is not BLOCKED:
-            self.slowlog_add(client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
+        if dt >= self.dt_notable:   # the lower of slowlog-log-slower-than and latency-monitor-threshold
+            if dt >= self.latency_monitor_us:
+                latency.command_event(self, cmd, dt)    # "command" / "fast-command" events
+            if dt >= self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags and reply is not BLOCKED:
+                self.slowlog_add(client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
         if self.tracking_clients:
             self.tracking.after_call(client, cmd, argv, outer is None)
         if self.maxmemory and self.dirty > dirty and "denyoom" in cmd.flags:
@@ -453,10 +470,14 @@ class Server:
         return error
 
     def count_error(self, error: CommandError) -> None:
+        """total_error_replies and errorstats. Past 128 distinct codes, a script's own
+        error codes (ScriptError: custom_error) count as ERRORSTATS_OVERFLOW, as in Valkey."""
         self.stat_total_error_replies += 1
         prefix = error.prefix
-        if len(self.errorstats) < 128 or prefix in self.errorstats:
-            self.errorstats[prefix] = self.errorstats.get(prefix, 0) + 1
+        stats = self.errorstats
+        if prefix not in stats and len(stats) >= 128 and getattr(error, "custom_error", False):
+            prefix = "ERRORSTATS_OVERFLOW"
+        stats[prefix] = stats.get(prefix, 0) + 1
 
     def queue_multi(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> Any:
         """Inside MULTI: keep the command for EXEC (engine/multi.py) and answer QUEUED."""
@@ -467,6 +488,13 @@ class Server:
         """Serve clients parked on keys that became ready (see engine.blocking)."""
         from .blocking import serve_ready
         serve_ready(self)
+
+    # ------------------------------------------------------------------ latency monitor
+    def latency_add(self, event: str, ms: int) -> None:
+        """latencyAddSampleIfNeeded: record ``event`` if it took latency-monitor-threshold
+        ms or more (time it with latency.start/latency.end to read no clock while off)."""
+        if self.latency_monitor_ms and ms >= self.latency_monitor_ms:
+            self.latency.add_sample(event, ms)
 
     # ------------------------------------------------------------------ slowlog
     def slowlog_add(self, client: Client, argv: list[bytes], usec: int) -> None:
@@ -492,7 +520,11 @@ class Server:
         self.update_clock()
         self.cron_loops += 1
         if self.active_expire_enabled and self.expiry_allowed():
+            t0 = _perf_ns()
             self.active_expire_cycle()
+            elapsed = (_perf_ns() - t0) // 1000                 # µs, as Valkey's cycle measures it
+            self.stat_expire_cycle_time_used += elapsed         # INFO expire_cycle_cpu_milliseconds
+            self.latency_add("expire-cycle", elapsed // 1000)
             for job in EXPIRE_JOBS:
                 job(self)
         for hook in self.cron_hooks:

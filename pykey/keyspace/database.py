@@ -8,6 +8,7 @@ client-side caching see it, and the server's ``notify`` for keyspace events.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from ..engine.server import Server
 
 STRING_TYPES = (bytes, bytearray)
+_perf_ns = time.perf_counter_ns
 
 
 def type_name(value: Any) -> str:
@@ -183,13 +185,17 @@ class Database:
         return True
 
     def delete_expired(self, key: bytes) -> None:
+        server = self.server
+        t0 = _perf_ns() if server.latency_monitor_ms else 0     # the "expire-del" latency event
         del self.expires[key]
         value = self.data.pop(key)
         self.access.pop(key, None)
-        server = self.server
         server.stat_expiredkeys += 1
         self.signal_modified(key)
         server.on_key_deleted(self, key, value)
+        if t0:
+            del value                               # freed now, within the measured time
+            server.latency_add("expire-del", (_perf_ns() - t0) // 1_000_000)
         server.notify("g", "expired", key, self.id, flag="x")
         if server.propagate_sinks:
             verb = b"UNLINK" if server.config["lazyfree-lazy-expire"] else b"DEL"

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..engine import latency
 from ..log import log
 from ..protocol.dtoa import d2string
 from . import rdb
@@ -246,6 +247,7 @@ class AppendOnly:
             self.seldb = dbid
         else:
             data = encode_command(argv)
+        t0 = latency.start(self.server)
         try:
             os.write(self.fd, data)
             self.last_write_ok = True
@@ -253,11 +255,19 @@ class AppendOnly:
             log.warning(f"Error writing to the AOF file: {e.strerror or e}")
             self.last_write_ok = False
             return
+        finally:
+            if t0:      # the monitor's AOF write events (fsyncs never run in the background here)
+                ms = latency.elapsed_ms(t0)
+                alone = not self.server.snapshots.child_active()
+                self.server.latency_add("aof-write-alone" if alone else "aof-write-active-child", ms)
+                self.server.latency_add("aof-write", ms)
         primary = getattr(self.server, "replication", None)
         if primary is not None and primary.backlog is None:
             primary.bump_offset()
         if self.server.config["appendfsync"] == "always":
+            t0 = latency.start(self.server)
             os.fsync(self.fd)
+            latency.end(self.server, "aof-fsync-always", t0)
         else:
             self.dirty_fsync = True
 
@@ -388,10 +398,14 @@ class AppendOnly:
         preamble = self.server.config["aof-use-rdb-preamble"]
         base = f"{self._name()}.{self.rewrite_base_seq}.base.{'rdb' if preamble else 'aof'}"
         old = self.manifest
+        t0 = latency.start(self.server)
         os.replace(path, self._path(base))
+        latency.end(self.server, "aof-rename", t0)
         if self.state == WAIT_REWRITE:
             name, seq = f"{self._name()}.1.incr.aof", 1
+            t0 = latency.start(self.server)
             os.replace(self._path("temp-" + self._name() + ".incr"), self._path(name))
+            latency.end(self.server, "aof-rename", t0)
             self.path_open = name
             new = Manifest(base, self.rewrite_base_seq, [(name, seq)])
             self.state = ON
@@ -439,10 +453,12 @@ class AppendOnly:
         for name in [m.base, *(n for n, _ in m.incrs)]:
             if not name:
                 continue
+            t0 = latency.start(self.server)
             try:
                 size = os.path.getsize(self._path(name))
             except OSError:
                 size = 0
+            latency.end(self.server, "aof-fstat", t0)
             total += size
             if name == m.base:
                 base = size

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..engine import latency
 from ..log import log
 from . import rdb
 from .encoding import RdbError
@@ -147,6 +148,9 @@ class Snapshots:
         gc.unfreeze()
         self.fork_usec = int((time.perf_counter() - t0) * 1_000_000)
         self.total_forks += 1
+        server = self.server        # the fork's rate (LATENCY DOCTOR) and its "fork" latency event
+        server.latency.fork_rate = server.memory.used() * 1_000_000 / max(self.fork_usec, 1) / 1024**3
+        server.latency_add("fork", self.fork_usec // 1000)
         self.child_pid = pid
         self.child_purpose = purpose
         self.child_path = path
@@ -205,7 +209,9 @@ class Snapshots:
                 self.lastbgsave_ok = False
             else:
                 log.warning(f"Background saving terminated by signal {by_signal}")
+                t0 = latency.start(self.server)
                 _remove_temp(pid, path)
+                latency.end(self.server, "rdb-unlink-temp-file", t0)
                 if by_signal != signal.SIGUSR1:
                     self.lastbgsave_ok = False
         elif not ok:

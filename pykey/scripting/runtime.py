@@ -55,13 +55,16 @@ def _deny_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
 
 class ScriptError(CommandError):
     """An error reply made by a script; ``ignore_stats``: the error was already counted
-    (it came from a command the script called), as Valkey's ignore_error_stats_update."""
+    (it came from a command the script called), as Valkey's ignore_error_stats_update;
+    ``custom_error``: an error table the script returned (ERR_REPLY_FLAG_CUSTOM: its code
+    counts as ERRORSTATS_OVERFLOW once errorstats holds 128 codes)."""
 
-    __slots__ = ("ignore_stats",)
+    __slots__ = ("ignore_stats", "custom_error")
 
-    def __init__(self, message: str, ignore_stats: bool = False) -> None:
+    def __init__(self, message: str, ignore_stats: bool = False, custom_error: bool = False) -> None:
         super().__init__(message)
         self.ignore_stats = ignore_stats
+        self.custom_error = custom_error
 
     @property
     def prefix(self) -> str:
@@ -185,7 +188,7 @@ class LuaEngine:
             return 1 if value else None
         ok, payload, extra = self._to_resp(value, run.caller.resp == 3, run.sclient.resp == 3)
         if not ok:
-            e = ScriptError(payload.decode("utf-8", "surrogateescape"), bool(extra))
+            e = ScriptError(payload.decode("utf-8", "surrogateescape"), bool(extra), True)
             self._count(run, e)
             return e
         if extra:
@@ -227,7 +230,7 @@ class LuaEngine:
             if ignore:
                 run.cmd.failed_calls += 1
             else:
-                self.server.count_error(ScriptError(msg.decode("utf-8", "surrogateescape")))
+                self.server.count_error(ScriptError(msg.decode("utf-8", "surrogateescape"), custom_error=True))
                 counted = True
         if counted:
             run.cmd.failed_calls += 1
