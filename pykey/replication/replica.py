@@ -67,58 +67,58 @@ class ProtocolError(Exception):
     pass
 
 
-def parse_command(buf: bytearray, pos: int) -> tuple[list[bytes] | None, int]:
-    """One command of the replication stream from ``buf[pos:]``: ``(argv, end)``, or
-    ``(None, pos)`` while it is incomplete. Multibulk as the primary sends it, or an inline
-    line (``[]`` for an empty one). Raises ProtocolError on bytes no primary sends.
+def parse_commands(buf: bytearray, pos: int) -> tuple[list[tuple[list[bytes], int]], str | None]:
+    """The complete commands of the replication stream from ``buf[pos:]``, each with the
+    position after it: multibulk as the primary sends it, or an inline line (``[]`` for an
+    empty one). The second item is the protocol error met after them, if any (bytes no
+    primary sends).
 
-    O(arguments) per attempt: a large value still arriving is skipped over, not scanned."""
+    O(arguments) per command: a large value still arriving is skipped over, not scanned."""
+    out: list[tuple[list[bytes], int]] = []
     n = len(buf)
-    if pos >= n:
-        return None, pos
-    if buf[pos] != 42:                                   # inline
-        nl = buf.find(b"\n", pos)
-        if nl < 0:
-            if n - pos > _MAX_LINE:
-                raise ProtocolError("too big inline request")
-            return None, pos
-        return bytes(buf[pos:nl]).split(), nl + 1
-    nl = buf.find(b"\r\n", pos)
-    if nl < 0:
-        if n - pos > _MAX_LINE:
-            raise ProtocolError("too big mbulk count string")
-        return None, pos
-    try:
-        count = int(buf[pos + 1:nl])
-    except ValueError:
-        raise ProtocolError("invalid mbulk count") from None
-    if count > _MAX_MULTIBULK:
-        raise ProtocolError("invalid mbulk count")
-    p = nl + 2
-    argv: list[bytes] = []
-    for _ in range(count):
-        if p >= n:
-            return None, pos
-        if buf[p] != 36:
-            raise ProtocolError(f"expected '$', got '{chr(buf[p])}'")
-        nl = buf.find(b"\r\n", p)
-        if nl < 0:
-            if n - p > _MAX_LINE:
-                raise ProtocolError("too big bulk count string")
-            return None, pos
-        try:
-            size = int(buf[p + 1:nl])
-        except ValueError:
-            raise ProtocolError("invalid bulk length") from None
-        if size < 0:
-            raise ProtocolError("invalid bulk length")
-        start = nl + 2
-        end = start + size
-        if end + 2 > n:
-            return None, pos
-        argv.append(bytes(buf[start:end]))
-        p = end + 2
-    return argv, p
+    find = buf.find
+    with memoryview(buf) as mv:
+        while pos < n:
+            if buf[pos] != 42:                               # inline
+                nl = find(b"\n", pos)
+                if nl < 0:
+                    return out, ("too big inline request" if n - pos > _MAX_LINE else None)
+                out.append((mv[pos:nl].tobytes().split(), nl + 1))
+                pos = nl + 1
+                continue
+            nl = find(b"\r\n", pos)
+            if nl < 0:
+                return out, ("too big mbulk count string" if n - pos > _MAX_LINE else None)
+            try:
+                count = int(buf[pos + 1:nl])
+            except ValueError:
+                return out, "invalid mbulk count"
+            if count > _MAX_MULTIBULK:
+                return out, "invalid mbulk count"
+            p = nl + 2
+            argv: list[bytes] = []
+            for _ in range(count):
+                if p >= n:
+                    return out, None
+                if buf[p] != 36:
+                    return out, f"expected '$', got '{chr(buf[p])}'"
+                nl = find(b"\r\n", p)
+                if nl < 0:
+                    return out, ("too big bulk count string" if n - p > _MAX_LINE else None)
+                try:
+                    size = int(buf[p + 1:nl])
+                except ValueError:
+                    return out, "invalid bulk length"
+                if size < 0:
+                    return out, "invalid bulk length"
+                p = nl + 2 + size
+                if p + 2 > n:
+                    return out, None
+                argv.append(mv[nl + 2:p].tobytes())
+                p += 2
+            out.append((argv, p))
+            pos = p
+    return out, None
 
 
 class CachedPrimary:
@@ -818,18 +818,12 @@ class Replica:
         m = self.master
         server = self.server
         execute = server.execute
-        buf = self.stream
         pos = self.pos
+        cmds, error = parse_commands(self.stream, pos)
         try:
-            while m is self.master and m.blocked is None:
-                try:
-                    argv, end = parse_command(buf, pos)
-                except ProtocolError as e:
-                    log.warning(f"Protocol error ({e}) from client: id={m.id} addr={m.addr} (primary)")
-                    self.pos = pos
-                    self._free_master(cache=False, protocol_error=True)
-                    return
-                if argv is None:
+            for argv, end in cmds:
+                if m is not self.master or m.blocked is not None:
+                    error = None
                     break
                 start, pos = pos, end
                 if not argv:
@@ -839,6 +833,7 @@ class Replica:
                     b = m.blocked
                     if b is not None and b.kind == "postpone":
                         pos = start                 # runs again when the pause ends
+                    error = None
                     break
                 if isinstance(reply, CommandError):
                     server.stat_unexpected_error_replies += 1
@@ -851,6 +846,9 @@ class Replica:
             if m is self.master:
                 self.pos = pos
                 self._proxy()
+        if error is not None and m is self.master:
+            log.warning(f"Protocol error ({error}) from client: id={m.id} addr={m.addr} (primary)")
+            self._free_master(cache=False, protocol_error=True)
 
     def _proxy(self, trim: bool = True) -> None:
         """Send the applied bytes to our replicas and backlog (replicationFeedStreamFromPrimaryStream),
