@@ -328,6 +328,8 @@ class Evictor:
                         break
         finally:
             self.evicting = False
+        if server.latency_monitor_ms:        # the "eviction-cycle" latency event
+            server.latency_add("eviction-cycle", (_perf_ns() - start) // 1_000_000)
         if result == EVICT_OK and self.proc_running:
             result = EVICT_RUNNING
         return self._update_metrics(result)
@@ -462,6 +464,7 @@ class Evictor:
         server = self.server
         meter = server.memory
         before = meter.delta
+        t0 = _perf_ns() if server.latency_monitor_ms else 0     # the "eviction-del" latency event
         value = db.data.pop(key, None)
         if value is None:
             return 0
@@ -473,6 +476,9 @@ class Evictor:
         if db.access:
             db.access.pop(key, None)
         server.on_key_deleted(db, key, value)
+        if t0:
+            del value                               # freed now, within the measured time
+            server.latency_add("eviction-del", (_perf_ns() - t0) // 1_000_000)
         released = before - meter.delta
         server.stat_evictedkeys += 1
         db.signal_modified(key)

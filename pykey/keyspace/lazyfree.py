@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 LAZYFREE_THRESHOLD = 64
 
-# the lazyfree option that makes a deletion asynchronous, by the command deleting (UNLINK
-# always is); other deletions (expiry, eviction, overwrites by RENAME, MOVE...) are the
-# server's own
+# the lazyfree option that makes a deletion asynchronous: eviction's, or by the command
+# deleting (UNLINK always is); other deletions (expiry, overwrites by RENAME, MOVE...)
+# are the server's own
 _BY_COMMAND: dict[bytes, str | None] = {b"unlink": None, b"del": "lazyfree-lazy-user-del"}
 SERVER_DEL = "lazyfree-lazy-server-del"
 
@@ -67,7 +67,9 @@ def on_deleted(db: Database, key: bytes, value: Any) -> None:
     strings, whose effort is 1): count it if Valkey would free it lazily."""
     server = db.server
     option: str | None = SERVER_DEL
-    if server.executing is not None and server.current_argv:
+    if server.evictor.evicting:
+        option = "lazyfree-lazy-eviction"
+    elif server.executing is not None and server.current_argv:
         option = _BY_COMMAND.get(server.current_argv[0].lower(), SERVER_DEL)
     if option is not None and not server.config[option]:
         return

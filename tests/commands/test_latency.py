@@ -362,3 +362,25 @@ def test_expire_events(pykey_server, r, slow_clock):
     finally:
         r.config_set("latency-monitor-threshold", 0)
         r.execute_command("LATENCY", "RESET")
+
+
+def test_eviction_events_and_lazy_free(pykey_factory, monkeypatch):
+    from pykey.keyspace import eviction
+    ticks = itertools.count(10_000_000, 10_000_000)
+    monkeypatch.setattr(eviction, "_perf_ns", lambda: next(ticks))
+    srv = pykey_factory("--maxmemory-policy", "allkeys-random", "--latency-monitor-threshold", "5")
+    c = redis.Redis(host=srv.host, port=srv.port, protocol=2, socket_timeout=10)
+    try:
+        for i in range(3):
+            c.hset(f"h{i}", mapping={f"f{j}": "v" for j in range(200)})
+        c.config_set("maxmemory", 1)
+        for _ in range(100):
+            if c.dbsize() == 0:
+                break
+            time.sleep(0.01)
+        c.config_set("maxmemory", 0)
+        events = {e[0] for e in _raw(c, "LATENCY", "LATEST")}
+        assert {b"eviction-del", b"eviction-cycle"} <= events
+        assert c.info("memory")["lazyfreed_objects"] == 3          # lazyfree-lazy-eviction yes
+    finally:
+        c.close()
