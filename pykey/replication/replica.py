@@ -197,6 +197,7 @@ class Replica:
         self.tmpfile = ""
         self.tmpfd = -1
         self._last_second = 0
+        self.stat_input_bytes = 0            # INFO total_net_repl_input_bytes
         # keys a writable replica's own clients gave a TTL: key -> ids of the databases
         # (expireReplicaKeys deletes them when due; the primary's keys wait for its DEL)
         self.expiring: dict[bytes, set[int]] = {}
@@ -301,6 +302,7 @@ class Replica:
     def _link_data(self, link: Any, data: bytes) -> None:
         if link is not self.link:
             return
+        self.stat_input_bytes += len(data)
         if self.state == CONNECTED:
             self._feed_stream(data)
             return

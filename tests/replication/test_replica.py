@@ -129,6 +129,8 @@ def test_live_stream_is_applied_and_offsets_match(pair):
     r5.close()
     info = rc.info("replication")
     assert info["slave_read_repl_offset"] == info["slave_repl_offset"] == info["master_repl_offset"]
+    assert rc.info("stats")["total_net_repl_input_bytes"] > info["master_repl_offset"]    # and the snapshot
+    assert pc.info("stats")["total_net_repl_output_bytes"] > info["master_repl_offset"]
     role = rc.execute_command("ROLE")
     assert role[:4] == [b"slave", b"127.0.0.1", p.port, b"connected"]
     assert role[4] == info["slave_repl_offset"]
