@@ -705,3 +705,54 @@ def test_repl_timeout_drops_a_silent_primary(pykey_factory):
         wait_for(lambda: b"PSYNC " + b"d" * 40 + b" 1" in fake.received, what="the PSYNC to continue")
     finally:
         fake.close()
+
+
+def test_replica_with_aof_logs_the_stream(pykey_factory, tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "r").mkdir()
+    p = pykey_factory("--dir", str(tmp_path / "p"), "--enable-debug-command", "yes")
+    r = pykey_factory("--dir", str(tmp_path / "r"), "--enable-debug-command", "yes", "--appendonly", "yes")
+    pc = redis.Redis(port=p.port, socket_timeout=10)
+    rc = redis.Redis(port=r.port, socket_timeout=10)
+    pc.set("snap", "1")
+    pc.rpush("list", "a", "b")
+    start_replica(rc, p.port)             # the AOF is rewritten from the loaded snapshot
+    pc.set("streamed", "2")
+    pc.lpop("list")
+    p4 = redis.Redis(port=p.port, db=4)
+    p4.incr("n")
+    p4.close()
+    wait_for(lambda: in_sync(pc, rc), what="offsets")
+    wait_for(lambda: rc.info("persistence")["aof_rewrite_in_progress"] == 0, what="the AOF rewrite")
+    assert rc.info("persistence")["aof_enabled"] == 1
+    rc.execute_command("DEBUG", "LOADAOF")       # what the replica logged gives the same data
+    assert digest(rc) == digest(pc)
+
+
+def test_paused_replica_reads_but_applies_after_unpause(pair):
+    p, r, pc, rc = pair
+    pc.config_set("repl-ping-replica-period", 3600)
+    start_replica(rc, p.port)
+    pc.set("foo", "bar")
+    wait_for(lambda: in_sync(pc, rc), what="offsets")
+    before = pc.info("replication")["master_repl_offset"]
+    rc.execute_command("CLIENT", "PAUSE", 100000, "WRITE")
+    pc.set("foo2", "bar2")
+    target = pc.info("replication")["master_repl_offset"]
+    wait_for(lambda: rc.info("replication")["slave_read_repl_offset"] == target, what="the write to arrive")
+    assert rc.info("replication")["slave_repl_offset"] == before      # received, not applied
+    assert rc.get("foo2") is None
+    rc.execute_command("CLIENT", "UNPAUSE")
+    wait_for(lambda: rc.info("replication")["slave_repl_offset"] == target, what="the write to apply")
+    assert rc.get("foo2") == b"bar2"
+
+
+def test_replica_of_itself_keeps_retrying(pykey_factory):
+    srv = pykey_factory()
+    c = redis.Redis(port=srv.port, socket_timeout=10)
+    c.set("k", "v")
+    assert c.execute_command("REPLICAOF", "127.0.0.1", srv.port) == b"OK"
+    time.sleep(0.3)                      # its own PSYNC is refused: NOMASTERLINK
+    assert c.info("replication")["master_link_status"] == "down"
+    assert c.get("k") == b"v"
+    c.execute_command("REPLICAOF", "NO", "ONE")
