@@ -307,7 +307,9 @@ class Server:
 
     def good_replicas_ok(self) -> bool:
         """Valkey's checkGoodReplicasStatus: enough online replicas that acknowledged within
-        min-replicas-max-lag seconds (min-replicas-to-write)."""
+        min-replicas-max-lag seconds (min-replicas-to-write); a replica always is."""
+        if self.is_replica:
+            return True
         need = self.min_replicas_to_write
         lag = self.config["min-replicas-max-lag"]
         if not need or not lag:

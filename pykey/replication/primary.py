@@ -110,6 +110,7 @@ class Primary:
         server.client_close_hooks.append(self.client_gone)
         server.config.watch("repl-backlog-size", self._backlog_size_changed)
         server.change_replication_id = self.change_replid      # DEBUG CHANGE-REPL-ID
+        server.repl_good_replicas_count = self.good_replicas_count  # scripts' min-replicas check
 
     # ------------------------------------------------------------ the stream
     def feed(self, dbid: int, argv: list[bytes]) -> None:
@@ -481,6 +482,13 @@ class Primary:
                 self._free_backlog()
 
     # ------------------------------------------------------------ introspection
+    def good_replicas_count(self) -> int:
+        """Online replicas whose last ACK is at most min-replicas-max-lag seconds old
+        (refreshGoodReplicasCount)."""
+        lag = self.server.config["min-replicas-max-lag"]
+        now = time.time()
+        return sum(1 for link in self.replicas.values() if link.state == ONLINE and now - link.ack_time <= lag)
+
     def info_fields(self) -> list[tuple[str, Any]]:
         server = self.server
         replica = server.replica
@@ -491,10 +499,7 @@ class Primary:
         out.append(("connected_slaves", len(self.replicas)))
         config = server.config
         if config["min-replicas-to-write"] and config["min-replicas-max-lag"]:
-            now = time.time()
-            good = sum(1 for link in self.replicas.values()
-                       if link.state == ONLINE and now - link.ack_time <= config["min-replicas-max-lag"])
-            out.append(("min_slaves_good_slaves", good))
+            out.append(("min_slaves_good_slaves", self.good_replicas_count()))
         now = time.time()
         for i, link in enumerate(self.replicas.values()):
             lag = int(now - link.ack_time) if link.state == ONLINE else 0

@@ -756,3 +756,20 @@ def test_replica_of_itself_keeps_retrying(pykey_factory):
     assert c.info("replication")["master_link_status"] == "down"
     assert c.get("k") == b"v"
     c.execute_command("REPLICAOF", "NO", "ONE")
+
+
+def test_min_replicas_to_write_counts_acks_and_is_ignored_by_replicas(pair):
+    p, r, pc, rc = pair
+    rc.config_set("min-replicas-to-write", 1)      # a replica applies its primary's writes anyway
+    start_replica(rc, p.port)
+    pc.set("before", 1)
+    wait_for(lambda: rc.get("before") == b"1", what="the write despite min-replicas-to-write")
+    pc.config_set("min-replicas-to-write", 1)
+    wait_for(lambda: pc.info("replication").get("min_slaves_good_slaves") == 1, what="a good replica")
+    assert pc.set("k", "v")
+    assert pc.eval("return redis.call('set', KEYS[1], 'from-script')", 1, "s") == b"OK"
+    pc.config_set("min-replicas-to-write", 2)
+    with pytest.raises(redis.ResponseError, match="NOREPLICAS"):
+        pc.set("k", "v")
+    pc.config_set("min-replicas-to-write", 0)
+    rc.config_set("min-replicas-to-write", 0)
