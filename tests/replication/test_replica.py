@@ -773,3 +773,14 @@ def test_min_replicas_to_write_counts_acks_and_is_ignored_by_replicas(pair):
         pc.set("k", "v")
     pc.config_set("min-replicas-to-write", 0)
     rc.config_set("min-replicas-to-write", 0)
+
+
+@pytest.mark.parametrize("mode", ["swapdb", "on-empty-db"])
+def test_diskless_load_keeps_no_file(pair, mode):
+    p, r, pc, rc = pair
+    fill(pc)
+    rc.config_set("repl-diskless-load", mode)
+    start_replica(rc, p.port)
+    assert digest(rc) == digest(pc)
+    directory = rc.config_get("dir")["dir"]
+    assert not [f for f in os.listdir(directory) if f.endswith(".rdb")]
