@@ -784,3 +784,14 @@ def test_diskless_load_keeps_no_file(pair, mode):
     assert digest(rc) == digest(pc)
     directory = rc.config_get("dir")["dir"]
     assert not [f for f in os.listdir(directory) if f.endswith(".rdb")]
+
+
+def test_randomkey_on_a_replica_whose_keys_all_expired(pair):
+    p, r, pc, rc = pair
+    start_replica(rc, p.port)
+    pc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    pc.set("only", "v", px=100)
+    wait_for(lambda: rc.dbsize() == 1)
+    r.advance(1000)
+    assert rc.exists("only") == 0
+    assert rc.randomkey() == b"only"       # Valkey returns one rather than looping forever
