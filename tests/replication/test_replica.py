@@ -795,3 +795,31 @@ def test_randomkey_on_a_replica_whose_keys_all_expired(pair):
     r.advance(1000)
     assert rc.exists("only") == 0
     assert rc.randomkey() == b"only"       # Valkey returns one rather than looping forever
+
+
+def test_random_workload_keeps_primary_and_replica_identical(pair):
+    """A mixed workload of every type, TTLs included (as Valkey's createComplexDataset)."""
+    import random
+    p, r, pc, rc = pair
+    start_replica(rc, p.port)
+    rnd = random.Random(7)
+    pipe = pc.pipeline(transaction=False)
+    for i in range(3000):
+        k = f"k{rnd.randrange(60)}"
+        op = rnd.randrange(16)
+        try_cmds = {
+            0: ("SET", k, rnd.randrange(1000)), 1: ("INCRBY", f"n{k}", rnd.randrange(-5, 5)),
+            2: ("LPUSH", f"l{k}", rnd.randrange(100)), 3: ("RPOP", f"l{k}"),
+            4: ("SADD", f"s{k}", rnd.randrange(50)), 5: ("SPOP", f"s{k}"),
+            6: ("ZADD", f"z{k}", rnd.random() * 100, rnd.randrange(40)), 7: ("ZPOPMIN", f"z{k}"),
+            8: ("HSET", f"h{k}", rnd.randrange(30), rnd.randrange(9)), 9: ("HDEL", f"h{k}", rnd.randrange(30)),
+            10: ("EXPIRE", rnd.choice([k, f"l{k}", f"s{k}"]), rnd.randrange(1, 1000)),
+            11: ("DEL", rnd.choice([k, f"h{k}"])), 12: ("XADD", f"x{k}", "MAXLEN", "~", 10, "*", "f", i),
+            13: ("SETEX", f"e{k}", rnd.randrange(1, 100), "v"), 14: ("SELECT", rnd.randrange(3)),
+            15: ("INCRBYFLOAT", f"f{k}", "0.5"),
+        }
+        pipe.execute_command(*try_cmds[op])
+    pipe.execute(raise_on_error=False)
+    assert pc.execute_command("WAIT", 1, 5000) == 1
+    wait_for(lambda: in_sync(pc, rc), what="offsets")
+    assert digest(rc) == digest(pc)
