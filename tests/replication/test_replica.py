@@ -823,3 +823,18 @@ def test_random_workload_keeps_primary_and_replica_identical(pair):
     assert pc.execute_command("WAIT", 1, 5000) == 1
     wait_for(lambda: in_sync(pc, rc), what="offsets")
     assert digest(rc) == digest(pc)
+
+
+def test_announced_address_reaches_the_primary(pair):
+    p, r, pc, rc = pair
+    rc.config_set("replica-announce-ip", "replica.example")
+    rc.config_set("slave-announce-port", 7777)
+    start_replica(rc, p.port)
+
+    def announced() -> bool:
+        rows = pc.execute_command("ROLE")[2]
+        return bool(rows) and rows[0][:2] == [b"replica.example", b"7777"]
+
+    wait_for(announced, what="ROLE to list the announced address")
+    slave0 = pc.info("replication")["slave0"]
+    assert slave0["ip"] == "replica.example" and slave0["port"] == 7777
