@@ -838,3 +838,23 @@ def test_announced_address_reaches_the_primary(pair):
     wait_for(announced, what="ROLE to list the announced address")
     slave0 = pc.info("replication")["slave0"]
     assert slave0["ip"] == "replica.example" and slave0["port"] == 7777
+
+
+def test_info_during_a_transfer(pykey_factory, tmp_path):
+    fake = FakePrimary(b"+FULLRESYNC " + b"e" * 40 + b" 0\r\n", b"$1000\r\n" + b"R" * 10)
+    r = pykey_factory("--dir", str(tmp_path))
+    rc = redis.Redis(port=r.port, socket_timeout=10)
+    try:
+        rc.execute_command("REPLICAOF", "127.0.0.1", fake.port)
+        wait_for(lambda: rc.info("replication")["master_sync_in_progress"] == 1, what="the transfer")
+        wait_for(lambda: rc.info("replication").get("master_sync_read_bytes") == 10, what="the first bytes")
+        info = rc.info("replication")
+        assert info["master_sync_total_bytes"] == 1000 and info["master_sync_left_bytes"] == 990
+        assert info["master_sync_perc"] == 1.0 and info["master_link_status"] == "down"
+        assert rc.execute_command("ROLE")[3] == b"sync"
+        assert [f for f in os.listdir(tmp_path) if f.startswith("temp-")]      # written to disk as it comes
+        rc.execute_command("REPLICAOF", "NO", "ONE")
+        assert not [f for f in os.listdir(tmp_path) if f.startswith("temp-")]
+        assert rc.info("replication")["role"] == "master"
+    finally:
+        fake.close()
