@@ -3,11 +3,42 @@ after every operation."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pykey.datatypes import zset as zset_mod
 from pykey.datatypes.zset import LISTPACK, SKIPLIST, LexBound, ZSet
+
+# Each model test runs on every layout: the dict + sorted-list one with its usual load
+# (one sublist at these sizes) and with a load of 3 (many sublists, equal-score runs
+# crossing them), and the small listpack layout (also with SMALL_MAX 4, so it converts).
+LAYOUTS = ["big", "big-load3", "small", "small-max4"]
+
+
+@contextmanager
+def layout(name: str):
+    saved = zset_mod.SMALL_MAX
+    if name == "small-max4":
+        zset_mod.SMALL_MAX = 4
+    try:
+        yield
+    finally:
+        zset_mod.SMALL_MAX = saved
+
+
+def make(name: str, items=()) -> ZSet:
+    if name.startswith("small"):
+        z = ZSet(items, enc=LISTPACK)
+    else:
+        z = ZSet()
+        if name == "big-load3":
+            z._sl._load = 3
+        for m, sc in items:
+            z.add(m, sc)
+    return z
 
 members = st.binary(max_size=4)
 scores = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5, math.inf, -math.inf]),
@@ -20,10 +51,15 @@ def ordered(model: dict[bytes, float]) -> list[tuple[bytes, float]]:
     return sorted(model.items(), key=lambda kv: (kv[1], kv[0]))
 
 
+@pytest.mark.parametrize("name", LAYOUTS)
 @settings(max_examples=150, deadline=None)
-@given(ops)
-def test_operations_match_model(steps):
-    z = ZSet()
+@given(steps=ops)
+def test_operations_match_model(name, steps):
+    with layout(name):
+        _run_model(make(name), steps)
+
+
+def _run_model(z: ZSet, steps) -> None:
     model: dict[bytes, float] = {}
     for op, m, s, a, b in steps:
         if op == "add":
@@ -61,11 +97,13 @@ def test_operations_match_model(steps):
     assert z.rank(b"missing-member") is None
 
 
+@pytest.mark.parametrize("name", LAYOUTS)
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(members, scores, max_size=20), scores, scores, st.booleans(), st.booleans(),
-       st.booleans(), st.integers(-1, 5), st.integers(-1, 5))
-def test_range_by_score(model, lo, hi, lo_ex, hi_ex, rev, offset, count):
-    z = ZSet(model.items())
+@given(model=st.dictionaries(members, scores, max_size=20), lo=scores, hi=scores, lo_ex=st.booleans(),
+       hi_ex=st.booleans(), rev=st.booleans(), offset=st.integers(-1, 5), count=st.integers(-1, 5))
+def test_range_by_score(name, model, lo, hi, lo_ex, hi_ex, rev, offset, count):
+    with layout(name):
+        z = make(name, model.items())
     z._check()
     inside = [(m, s) for m, s in ordered(model)
               if (s > lo if lo_ex else s >= lo) and (s < hi if hi_ex else s <= hi)]
@@ -99,10 +137,13 @@ def _le(m: bytes, b: LexBound) -> bool:
     return m < b.value if b.exclusive else m <= b.value
 
 
+@pytest.mark.parametrize("name", LAYOUTS)
 @settings(max_examples=150, deadline=None)
-@given(st.sets(members, max_size=20), bounds, bounds, st.booleans(), st.sampled_from([0.0, 7.0]))
-def test_range_by_lex_same_score(ms, lo, hi, rev, score):
-    z = ZSet((m, score) for m in ms)
+@given(ms=st.sets(members, max_size=20), lo=bounds, hi=bounds, rev=st.booleans(), score=st.sampled_from([0.0, 7.0]))
+def test_range_by_lex_same_score(name, ms, lo, hi, rev, score):
+    with layout(name):
+        z = make(name, [(m, score) for m in ms])
+    z._check()
     lo, hi = _bound(lo), _bound(hi)
     inside = [(m, score) for m in sorted(ms) if _ge(m, lo) and _le(m, hi)]
     assert z.count_by_lex(lo, hi) == len(inside)
@@ -115,9 +156,12 @@ def test_lex_range_with_mixed_scores_uses_member_order_search():
     assert z.range_by_lex(LexBound(0, b"b"), LexBound(1)) == [(b"b", 2.0), (b"c", 3.0)]
 
 
-@given(st.dictionaries(members, scores, max_size=12), st.integers(-15, 15), st.integers(-15, 15), st.booleans())
-def test_range_by_rank(model, start, stop, rev):
-    z = ZSet(model.items())
+@pytest.mark.parametrize("name", LAYOUTS)
+@given(model=st.dictionaries(members, scores, max_size=12), start=st.integers(-15, 15), stop=st.integers(-15, 15),
+       rev=st.booleans())
+def test_range_by_rank(name, model, start, stop, rev):
+    with layout(name):
+        z = make(name, model.items())
     items = ordered(model)
     if rev:
         items.reverse()
@@ -180,3 +224,47 @@ def test_listpack_turns_negative_zero_into_zero():
     sk.shrink_if_small(limits)
     assert sk.encoding() == "listpack" and math.copysign(1, sk.score(b"a")) == 1
     sk._check()
+
+
+def test_layout_follows_the_encoding():
+    limits = (3, 64)
+    z = ZSet.create(1, 1, limits)
+    for m in (b"a", b"b", b"c"):
+        z.add(m, 1.0, limits)
+    assert z._scores is None                     # listpack: the small layout
+    z.add(b"d", 1.0, limits)
+    assert z._scores is not None and z.encoding() == "skiplist"
+    z.discard(b"d")
+    z.shrink_if_small(limits)
+    assert z._scores is None
+    z.to_skiplist()
+    assert z._scores is not None
+    z._check()
+    # a listpack allowed to grow past SMALL_MAX (raised limits) changes layout, not encoding
+    big_limits = (10_000, 64)
+    y = ZSet.create(1, 1, big_limits)
+    for i in range(zset_mod.SMALL_MAX + 5):
+        y.add(b"m%d" % i, float(i % 7), big_limits)
+    assert y.encoding() == "listpack" and y._scores is not None
+    y._check()
+    assert [m for m, _ in y.items()] == sorted((b"m%d" % i for i in range(zset_mod.SMALL_MAX + 5)),
+                                               key=lambda m: (int(m[1:]) % 7, m))
+
+
+def test_big_layout_many_sublists_same_score():
+    z = ZSet()
+    z._sl._load = 4
+    ms = [b"%05d" % i for i in range(0, 400, 3)]
+    for m in reversed(ms):
+        z.add(m, 0.0)
+    for m in ms[::5]:
+        z.add(m, -1.0)                               # re-score some
+    z._check()
+    want = sorted(((m, -1.0 if i % 5 == 0 else 0.0) for i, m in enumerate(ms)), key=lambda p: (p[1], p[0]))
+    assert list(z.items()) == want
+    for i, (m, _) in enumerate(want):
+        assert z.rank(m) == i and z.at(i) == want[i]
+    assert z.remove_span(10, 60) == want[10:60]
+    z._check()
+    assert z.pop_max(5) == want[::-1][:5]
+    z._check()
