@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..keyspace import reads
 from . import registry
 
 if TYPE_CHECKING:
     from ..keyspace.database import Database
-    from .registry import Command
     from .server import Server
 
 ALL_CLASSES = "g$lshzxetd"          # what 'A' stands for ('m' and 'n' are left out on purpose)
@@ -81,49 +81,6 @@ class Notifier:
 
 
 # ---------------------------------------------------------------- key misses ('m')
-# Valkey emits "keymiss" from lookupKeyRead only: read commands, and the few write commands
-# that read some keys that way. These read-only commands look keys up without the event.
-_NO_KEYMISS = frozenset({"object|encoding", "object|freq", "object|idletime", "object|refcount",
-                         "memory|usage", "keys", "scan", "randomkey", "dbsize"})
-
-
-def _always(argv: list[bytes], key: bytes) -> bool:
-    return True
-
-
-def _not_dest(argv: list[bytes], key: bytes) -> bool:
-    return key != argv[1]
-
-
-def _bitfield_reads(argv: list[bytes], key: bytes) -> bool:
-    return not any(a.lower() in (b"set", b"incrby") for a in argv[2:])
-
-
-_WRITE_READS: dict[str, Callable[[list[bytes], bytes], bool]] = {
-    "getdel": _always, "getex": _always, "getset": _always, "sort": _always,
-    "xreadgroup": _always, "xack": _always, "xclaim": _always, "xautoclaim": _always,
-    "sinterstore": _not_dest, "sunionstore": _not_dest, "sdiffstore": _not_dest,
-    "zunionstore": _not_dest, "zinterstore": _not_dest, "zdiffstore": _not_dest,
-    "zrangestore": lambda argv, key: key == argv[2],
-    "geosearchstore": lambda argv, key: key == argv[2],
-    "copy": lambda argv, key: key == argv[1],
-    "georadius": lambda argv, key: key == argv[1],
-    "georadiusbymember": lambda argv, key: key == argv[1],
-    "bitop": lambda argv, key: key in argv[3:],
-    "bitfield": _bitfield_reads,
-}
-
-
-def _reads(cmd: Command, argv: list[bytes], key: bytes) -> bool:
-    """Would Valkey have looked ``key`` up for reading in this command?"""
-    if cmd.name in _NO_KEYMISS:
-        return False
-    if "write" not in cmd.flags:
-        return True
-    rule = _WRITE_READS.get(cmd.name)
-    return rule is not None and rule(argv, key)
-
-
 # commands that read each key once, then look the destination up again for writing
 _READ_EACH_ONCE = frozenset({"pfmerge"})
 # XREAD looks every stream up twice (to resolve the IDs, then to serve): two events
@@ -145,7 +102,7 @@ def key_missed(server: Server, dbid: int, key: bytes) -> None:
         if key in _seen[1]:
             return
         _seen[1].add(key)
-    elif not _reads(cmd, argv, key):
+    elif not reads.emits_keymiss(cmd, argv, key):
         return
     server.notify("m", "keymiss", key, dbid)
     if cmd.name in _READ_TWICE:

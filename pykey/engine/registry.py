@@ -64,6 +64,8 @@ class Command:
     # argv, for commands whose key specs cannot say it (variable_flags: SET with or without
     # GET; incomplete: SORT ... STORE)
     key_flags_fn: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None
+    gated: bool = False                # execute() must run its full checks for it
+    read_mode: int = 0                 # keyspace.reads: are its key lookups reads (hits/misses)
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     # statistics (INFO commandstats)

@@ -16,7 +16,7 @@ from typing import Any
 from .. import errors
 from ..config import Config
 from ..errors import CommandError
-from ..keyspace import lazyfree
+from ..keyspace import lazyfree, reads
 from ..keyspace.database import Database
 from ..keyspace.eviction import EVICT_FAIL
 from ..keyspace.scan import Cursors
@@ -38,23 +38,33 @@ _NEEDS_SUBSCRIPTION = frozenset({"unsubscribe", "sunsubscribe", "punsubscribe"})
 
 # commands still allowed while a MULTI is open (the rest are queued)
 _MULTI_RUN_NOW = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
-# commands a replica (or a MONITOR client, which Valkey flags as one) may not send
-_KEYSPACE_FLAGS = frozenset({"write", "readonly", "may_replicate"})
 # clients whose writes a read-only replica obeys (Valkey's mustObeyClient)
 _OBEYED = frozenset({"master", "aof"})
+# commands a replica (or a MONITOR client, which Valkey flags as one) may not send
+_KEYSPACE_FLAGS = frozenset({"write", "readonly", "may_replicate"})
 
 
 class Server:
     def __init__(self, config: Config | None = None) -> None:
-        self.is_replica = False               # replication/replica.py: REPLICAOF host port
+        self._maxmemory = self._min_replicas_to_write = self._paused_actions = 0
+        self._script_busy: Any = None
+        self._is_replica = False             # replication/replica.py: REPLICAOF host port
+        self.gate = False
         self.config = config or Config()
+        for name in _NEEDS_SUBSCRIPTION:        # commands that need a check even on the fast path
+            cmd = registry.COMMANDS.get(name.encode())
+            if cmd is not None:
+                cmd.gated = True
+        for cmd in registry.all_commands():
+            cmd.read_mode = reads.read_mode(cmd)
+        self.read_mode = 0                      # the running command's (Database.lookup reads it)
         self.dbs = [Database(self, i) for i in range(self.config["databases"])]
         self.clients: dict[int, Client] = {}
         self._next_id = 0
         self.run_id = os.urandom(20).hex()
         self.start_time = time.time()
         self.now_ms = _time_ns() // 1_000_000
-        self.now_us = self.now_ms * 1000
+        self.now_ns = self.now_ms * 1_000_000
         self.clock_offset_ms = 0              # tests move time forward through this
         self.lru_clock = (self.now_ms // 1000) & 0xFFFFFF     # right from the start (cron refreshes it)
         # Per-key access times cost ~80 bytes a key in a Python dict (measured with 1M keys:
@@ -180,24 +190,85 @@ class Server:
 
     # ------------------------------------------------------------------ time
     def update_clock(self) -> None:
+        """Read the clock; call() does the same inline for each top-level command. The LRU
+        clock (seconds) is refreshed here only, from cron and tests, as Valkey's serverCron
+        refreshes server.lruclock: one int object per second shared by every key's access time."""
         ns = _time_ns()
+        self.now_ns = ns
         now = ns // 1_000_000 + self.clock_offset_ms
         self.now_ms = now
-        self.now_us = ns // 1000 + self.clock_offset_ms * 1000    # TIME (cached, as Valkey's ustime)
         self.lru_clock = (now // 1000) & 0xFFFFFF
 
+    @property
+    def now_us(self) -> int:
+        """The command's instant in microseconds (TIME; cached, as Valkey's ustime)."""
+        return self.now_ns // 1000 + self.clock_offset_ms * 1000
+
+    # ------------------------------------------------------------------ gates
+    # execute() takes its fast path unless the client (its own test there) or the server
+    # (`gate`) is in a state that needs one of the rarer checks; these setters keep `gate` exact.
+    def _regate(self) -> None:
+        self.gate = bool(self._maxmemory or self._min_replicas_to_write
+                         or self._script_busy is not None or self._paused_actions or self._is_replica)
+
+    @property
+    def is_replica(self) -> bool:
+        """A replica (READONLY, MASTERDOWN and expiry follow its primary)."""
+        return self._is_replica
+
+    @is_replica.setter
+    def is_replica(self, value: bool) -> None:
+        self._is_replica = value
+        self._regate()
+
     def is_readonly_replica(self) -> bool:
-        return self.is_replica and self.config["replica-read-only"]
+        return self._is_replica and self.config["replica-read-only"]
 
     def serving_stale(self) -> bool:
         """A replica whose link is down while replica-serve-stale-data is no."""
-        return (self.is_replica and not self.replica.link_up()
+        return (self._is_replica and not self.replica.link_up()
                 and not self.config["replica-serve-stale-data"])
+
+    @property
+    def maxmemory(self) -> int:
+        return self._maxmemory
+
+    @maxmemory.setter
+    def maxmemory(self, value: int) -> None:
+        self._maxmemory = value
+        self._regate()
+
+    @property
+    def min_replicas_to_write(self) -> int:
+        return self._min_replicas_to_write
+
+    @min_replicas_to_write.setter
+    def min_replicas_to_write(self, value: int) -> None:
+        self._min_replicas_to_write = value
+        self._regate()
+
+    @property
+    def script_busy(self) -> Any:
+        return self._script_busy
+
+    @script_busy.setter
+    def script_busy(self, value: Any) -> None:
+        self._script_busy = value
+        self._regate()
+
+    @property
+    def paused_actions(self) -> int:
+        return self._paused_actions
+
+    @paused_actions.setter
+    def paused_actions(self, value: int) -> None:
+        self._paused_actions = value
+        self._regate()
 
     def expiry_allowed(self) -> bool:
         """False on a replica (its primary expires keys; a writable replica deletes an
         expired key a client writes to) and while writes are paused."""
-        if self.is_replica and (self.config["replica-read-only"] or not self._client_writing()):
+        if self._is_replica and (self.config["replica-read-only"] or not self._client_writing()):
             return False
         if self.paused_actions:
             from .pause import EXPIRE, update
@@ -211,7 +282,7 @@ class Server:
         expireIfNeeded: "when replicating commands from the primary, keys are never
         considered expired")."""
         c = self.current_client
-        return not (self.is_replica and self.executing is not None and c is not None and c.kind == "master")
+        return not (self._is_replica and self.executing is not None and c is not None and c.kind == "master")
 
     def _client_writing(self) -> bool:
         """A client other than the primary runs a write command (Valkey's LOOKUP_WRITE)."""
@@ -280,7 +351,7 @@ class Server:
         maxmemory is set (keyspace/eviction.py), then a deny-oom command (or an EXEC that
         queued one) is refused if memory is still over the limit with nothing to evict."""
         self.memory.note_before(client, cmd, argv)
-        if self.is_replica and self.config["replica-ignore-maxmemory"]:
+        if self._is_replica and self.config["replica-ignore-maxmemory"]:
             self.pre_command_oom = False    # a replica's primary decides what to evict
             return False
         oom = self.pre_command_oom = self.evictor.perform() == EVICT_FAIL
@@ -350,6 +421,18 @@ class Server:
         n = len(argv)
         if (arity > 0 and arity != n) or n < -arity:
             return self._reject(client, cmd, errors.wrong_arity(cmd.name))
+        if (client.multi is None and not client.pubsub and client.authenticated and client.kind == "normal"
+                and not self.gate and not cmd.gated):
+            return self.call(client, cmd, argv)     # the common case: no other check applies
+        return self._execute_checked(client, cmd, argv)
+
+    def _execute_checked(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> Any:
+        """The rest of processCommand's checks, in Valkey's order, for a client or server in
+        an unusual state (not authenticated, MULTI, subscribed, paused, OOM, busy script...).
+
+        execute() skips this method while none of those states holds: a new check here needs
+        its condition in execute's fast-path test (a client attribute) or in `self.gate`
+        (server state, see _regate)."""
         if not client.authenticated and "no_auth" not in cmd.flags:
             return self._reject(client, cmd, errors.NOAUTH)
         if client.multi is not None and "no_multi" in cmd.flags:
@@ -359,7 +442,7 @@ class Server:
         if self.min_replicas_to_write and self.executing is None and not self.good_replicas_ok() \
                 and self._is_write(client, cmd, argv):
             return self._reject(client, cmd, errors.NOREPLICAS)
-        if self.is_replica and client.kind not in _OBEYED and self.config["replica-read-only"] \
+        if self._is_replica and client.kind not in _OBEYED and self.config["replica-read-only"] \
                 and self._is_write(client, cmd, argv):
             return self._reject(client, cmd, errors.READONLY)
         if client.pubsub:
@@ -367,7 +450,7 @@ class Server:
                 return self._reject(client, cmd, errors.pubsub_context(cmd.name))
         elif cmd.name in _NEEDS_SUBSCRIPTION:
             return self._reject(client, cmd, errors.nosub(cmd.name))
-        if self.is_replica and self.serving_stale() and self._denies_stale(client, cmd, argv):
+        if self._is_replica and self.serving_stale() and self._denies_stale(client, cmd, argv):
             return self._reject(client, cmd, errors.MASTERDOWN)
         if self.script_busy is not None and "allow_busy" not in cmd.flags:
             busy = errors.BUSY_EVAL if self.script_busy.is_eval else errors.BUSY_FUNCTION
@@ -385,18 +468,20 @@ class Server:
 
     def call(self, client: Client, cmd: registry.Command, argv: list[bytes]) -> Any:
         """Run a looked-up, checked command: stats, slowlog, propagation, blocked clients."""
-        if self.executing is None:      # one instant for a whole command, EXEC or script
-            self.update_clock()
-        dirty = self.dirty
         outer = self.executing          # not None: a nested call (EXEC, scripts)
+        t0 = _time_ns()
+        if outer is None:               # one instant for a whole command, EXEC or script
+            self.now_ns = t0
+            self.now_ms = t0 // 1_000_000 + self.clock_offset_ms
+        dirty = self.dirty
         self.executing = client
         client.propagate_argv = None
         self.current_argv = argv        # what a key miss belongs to ('m' keyspace events)
+        self.read_mode = cmd.read_mode  # whether its lookups count as keyspace hits/misses
         if outer is None:
             self.current_client = client    # Valkey's current_client: a script's caller
         if self.monitors and "skip_monitor" in cmd.flags:
             monitor.feed(client, cmd.name, argv)    # scripts show before the commands they run
-        t0 = _perf_ns()
         try:
             reply = cmd.func(client, *argv[1:]) if cmd.parent is None else cmd.func(client, *argv[2:])
         except CommandError as e:
@@ -414,7 +499,9 @@ class Server:
             self.count_error(reply)
         finally:
             self.executing = outer
-        dt = (_perf_ns() - t0) // 1000
+        dt = (_time_ns() - t0) // 1000          # one clock for the instant and the duration:
+        if dt < 0:                              # a wall clock stepped back costs nothing worse
+            dt = 0
         cmd.usec += dt
         client.last_cmd = cmd.name
         if reply is BLOCKED:        # counted and slow-logged when served (blocking.unblock)
@@ -435,7 +522,8 @@ class Server:
             if dt >= self.latency_monitor_us:
                 latency.command_event(self, cmd, dt)    # "command" / "fast-command" events
             if dt >= self.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags and reply is not BLOCKED:
-                self.slowlog_add(client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
+                # a script's commands are logged with its caller's address and name, as Valkey's current_client
+                self.slowlog_add(self.current_client, monitor.shown_argv(cmd.name, argv), dt)   # secrets redacted
         if self.tracking_clients:
             self.tracking.after_call(client, cmd, argv, outer is None)
         if self.maxmemory and self.dirty > dirty and "denyoom" in cmd.flags:
@@ -519,6 +607,7 @@ class Server:
         """Periodic work, ``hz`` times a second: active expiry."""
         if self.cron_paused:
             return
+        self.read_mode = 0              # cron's own lookups are not reads of a command
         self.update_clock()
         self.cron_loops += 1
         if self.active_expire_enabled and self.expiry_allowed():

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WRONGTYPE
+from . import reads
 
 if TYPE_CHECKING:
     from ..engine.server import Server
@@ -53,22 +54,39 @@ class Database:
     def lookup(self, key: bytes) -> Any:
         """The live value of ``key`` or None; expires it first if its time has passed."""
         expires = self.expires
+        server = self.server
         if not (expires and key in expires and self._expire_if_needed(key)):
             value = self.data.get(key)
             if value is not None:
-                if self.server.track_access:
-                    self.server.touch(self, key)
+                if server.track_access:
+                    server.touch(self, key)
+                if server.read_mode and (server.read_mode == 1 or self._is_read(key)):
+                    server.stat_keyspace_hits += 1
                 return value
-        if self.server.notify_keymiss:          # 'm' keyspace events ("keymiss")
-            self.server.notifier.key_missed(self, key)
+        if server.read_mode and (server.read_mode == 1 or self._is_read(key)):
+            server.stat_keyspace_misses += 1
+        if server.notify_keymiss:               # 'm' keyspace events ("keymiss")
+            server.notifier.key_missed(self, key)
         return None
+
+    def _is_read(self, key: bytes) -> bool:
+        """For a write command that reads some keys (read_mode 2): is this lookup a read?"""
+        from ..engine import registry
+        argv = self.server.current_argv
+        cmd = registry.lookup(argv) if argv else None
+        return cmd is not None and reads.is_read(cmd, argv, key)
 
     def exists(self, key: bytes) -> bool:
         expires = self.expires
+        server = self.server
         if not (expires and key in expires and self._expire_if_needed(key)) and key in self.data:
+            if server.read_mode == 1:
+                server.stat_keyspace_hits += 1
             return True
-        if self.server.notify_keymiss:
-            self.server.notifier.key_missed(self, key)
+        if server.read_mode == 1:
+            server.stat_keyspace_misses += 1
+        if server.notify_keymiss:
+            server.notifier.key_missed(self, key)
         return False
 
     def get_string(self, key: bytes) -> bytes | bytearray | None:
