@@ -29,7 +29,7 @@ from ..datatypes.hashtype import HASHTABLE, HashType
 from ..engine.client import Client
 from ..engine.registry import command
 from ..engine.server import EXPIRE_JOBS
-from ..protocol.replies import OK
+from ..protocol.replies import OK, Raw
 from .set import _LONG_MAX, _range_long, parse_cursor, scan_options, scan_page
 from .util import parse_int
 
@@ -337,9 +337,9 @@ def hvals(c: Client, key: bytes) -> list:
          tips="nondeterministic_output_order", summary="Lists every field of a hash together with its value.",
          complexity="O(N) where N is the size of the hash.",
          args="key:key")
-def hgetall(c: Client, key: bytes) -> dict:
+def hgetall(c: Client, key: bytes) -> Any:
     h = _get(c, key)
-    return {} if h is None else dict(h)
+    return {} if h is None else Raw(h.encoded_map(c.resp == 3))
 
 
 @command("hincrby", arity=4, flags="write denyoom fast", keys=1, key_flags="RW access update", group="hash",
