@@ -1,12 +1,16 @@
 """The sorted set value: members with a double score, ordered by (score, member bytes).
 
 Valkey keeps a dict (member -> score) beside a skip list ordered by score then member
-(``memcmp`` order, which is Python's ``bytes`` order). We keep the same two indexes: a
-``dict`` for O(1) score lookups and a ``sortedcontainers.SortedList`` of ``(score, member)``
-tuples for order, whose positional index gives O(log N) ranks like the skip list's spans.
-The tuple and the dict share the score and member objects.
+(``memcmp`` order, which is Python's ``bytes`` order). A big set here keeps the same two
+indexes: a ``dict`` for O(1) score lookups, and a :class:`_ScoreList` for order (members and
+their scores in parallel sublists, sortedcontainers' SortedKeyList layout, whose positional
+index gives O(log N) ranks like the skip list's spans). A small set (listpack-encoded in
+Valkey) is a :class:`_Small`: a member list and an ``array('d')`` of scores, in order, no
+dict. Why: tuples and a dict per member made a member cost ~195 bytes in a big set and
+~250 in a small one (redis-server: ~115 and ~16); now ~147 and ~109.
 
-Complexity (N members, M in the answer):
+Complexity (N members, M in the answer; small sets: the O(1)/O(log N) below are O(N)
+C-speed scans or moves over at most :data:`SMALL_MAX` members):
 
 =============================================  ===================================
 ``score``, ``__contains__``, ``len``           O(1)
@@ -22,11 +26,12 @@ iteration, ``items``, ``copy``                 O(N)
 
 Valkey also names an *encoding*: ``listpack`` while the set is small (at most
 ``zset-max-listpack-entries`` members, none longer than ``zset-max-listpack-value`` bytes),
-``skiplist`` after that. The data layout here is the same for both; ``enc`` records what
-Valkey would use, following its rules: a set is created by size hints (:meth:`create`),
-converts to ``skiplist`` when an insertion crosses a limit (:meth:`add` with ``limits``),
-and converts back only when a command builds a result and asks for it
-(:meth:`shrink_if_small`: ZRANGESTORE, ZUNIONSTORE & co., GEOSEARCHSTORE).
+``skiplist`` after that. The layout follows ``enc`` (a listpack grown past SMALL_MAX under
+raised limits uses the big layout); ``enc`` records what Valkey would use, following its
+rules: a set is created by size hints (:meth:`create`), converts to ``skiplist`` when an
+insertion crosses a limit (:meth:`add` with ``limits``), and converts back only when a
+command builds a result and asks for it (:meth:`shrink_if_small`: ZRANGESTORE,
+ZUNIONSTORE & co., GEOSEARCHSTORE).
 """
 from __future__ import annotations
 
