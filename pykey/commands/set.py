@@ -9,7 +9,7 @@ from ..datatypes.glob import compile_glob
 from ..datatypes.settype import HASHTABLE, INTSET, LISTPACK, SetType, is_int
 from ..engine.client import Client
 from ..engine.registry import KeySpec, command
-from ..protocol.replies import SetReply
+from ..protocol.replies import Raw, SetReply
 from .util import parse_int
 
 _LONG_MAX = 2**63 - 1
@@ -136,8 +136,7 @@ def srem(c: Client, key: bytes, *members: bytes) -> int:
         return 0
     deleted = 0
     for m in members:
-        if m in s:
-            s.discard(m)
+        if s.discard(m):
             deleted += 1
             if not s:
                 break
@@ -207,9 +206,9 @@ def smismember(c: Client, key: bytes, *members: bytes) -> list[int]:
          since="1.0.0", tips="nondeterministic_output_order",
          summary="Lists every member of a set.", complexity="O(N) where N is the set cardinality.",
          args="key:key")
-def smembers(c: Client, key: bytes) -> SetReply:
+def smembers(c: Client, key: bytes) -> Raw | SetReply:
     s = _get(c, key)
-    return SetReply(s.ordered()) if s is not None else SetReply()
+    return Raw(s.encoded_members(c.resp == 3)) if s is not None else SetReply()
 
 
 @command("scard", arity=2, flags="readonly fast", keys=1, key_flags="RO", group="set", since="1.0.0",
@@ -324,7 +323,8 @@ def _inter(sets: list[SetType | None], limit: int = 0) -> list[bytes] | None:
     if any(s is None for s in sets):
         return None
     ordered = sorted(sets, key=len)  # type: ignore[arg-type]
-    first, others = ordered[0], ordered[1:]
+    first = ordered[0]
+    others = [o.lookup() for o in ordered[1:]]  # type: ignore[union-attr]
     out = []
     for m in first:  # type: ignore[union-attr]
         for o in others:
@@ -425,6 +425,7 @@ def _union_diff(c: Client, keys: tuple[bytes, ...], diff: bool, store: bool) -> 
     others = [s for s in sets[1:] if s is not None]
     if any(o is first for o in others):
         return result
+    others = [o.lookup() for o in others]
     for m in first:
         for o in others:
             if m in o:

@@ -6,13 +6,15 @@ gets too many fields, one too long a field or value, or its first field with a T
 listpack cannot hold field TTLs); OBJECT ENCODING and the tests see which.
 
 Layouts. A hashtable-encoded hash is a ``dict``. A listpack-encoded one (at most
-:data:`SMALL_MAX` fields, no field or value longer than 255 bytes) is packed the way a
-listpack is: one ``bytes`` object holding ``<len><field><len><value>`` per field, in
-insertion order, and an ``array`` of where each field starts. A field is found with one
-C-speed ``bytes.find`` of ``<len><field>`` (a hit that is not at an entry start, inside
-another string, is skipped: the start is checked by bisecting the array). Why: as a dict
-a 10-field hash of short strings took ~1,450 bytes (a dict table and two ``bytes``
-objects per field, ~40 bytes each), packed ~230. Both layouts keep insertion order, as a
+:data:`SMALL_MAX` fields, :data:`PACKED_MAX` bytes) is packed the way a listpack is, in one
+``bytes`` object: ``<s1><field><s2><value><s1><field><s2><value>...<s1>`` in insertion
+order, where ``s1`` and ``s2`` are two bytes no field or value contains (0xFF and 0xFE
+first, which UTF-8 text never holds; others are picked, and the bytes rewritten, when a
+string brings them). So every access is one or two C-speed calls: a field is
+``find(<s1><field><s2>)`` (it can match nowhere else), its value ends at the next ``s1``,
+the size is ``count(s1) - 1``, and ``replace(s2, s1).split(s1)`` lists everything. Why: as
+a dict, a 10-field hash of short strings took ~1,450 bytes (a dict table and two ``bytes``
+objects per field, ~40 bytes each), packed ~160. Both layouts keep insertion order, as a
 listpack does, so iteration order is the same either way.
 
 Volatile fields live in ``ttl`` (field -> absolute expiry in ms) and in a min-heap of
@@ -28,32 +30,26 @@ from __future__ import annotations
 
 import heapq
 import sys
-from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 LISTPACK, HASHTABLE = 0, 1
 ENCODING_NAMES = ("listpack", "hashtable")
 SMALL_MAX = 256             # the most fields the packed layout holds
-_LEN = [bytes((i,)) for i in range(256)]
+PACKED_MAX = 1 << 16        # and the most bytes
+_BYTE = [bytes((i,)) for i in range(256)]
+_SEPS = (0xFF, 0xFE, *range(0xFD, -1, -1))     # separator preference (UTF-8 never has FF/FE)
 
 
-def _packed(items: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, array] | None:
-    """The packed form of ``items`` (unique fields), or None when it does not fit."""
-    parts: list[bytes] = []
-    offs: list[int] = []
-    pos = 0
-    for f, v in items:
-        lf, lv = len(f), len(v)
-        if lf > 255 or lv > 255:
+def _separators(strings: Iterable[bytes]) -> tuple[bytes, bytes] | None:
+    """Two bytes that none of ``strings`` contains, or None."""
+    used: set[int] = set()
+    for x in strings:
+        used.update(x)
+        if len(used) > 254:
             return None
-        offs.append(pos)
-        parts += (_LEN[lf], f, _LEN[lv], v)
-        pos += lf + lv + 2
-    if len(offs) > SMALL_MAX:
-        return None
-    return b"".join(parts), array("H" if pos < 65536 else "I", offs)
+    free = [c for c in _SEPS if c not in used]
+    return (_BYTE[free[0]], _BYTE[free[1]]) if len(free) >= 2 else None
 
 
 class HashType:
@@ -61,9 +57,10 @@ class HashType:
 
     It behaves as a mapping (``len``, ``in``, ``[]``, ``get``, iteration, ``keys``/
     ``values``/``items``, ``pop``, ``to_dict``); ``_d`` is the dict of a hashtable, or None
-    while ``_lp``/``_offs`` hold the packed layout."""
+    while ``_lp`` holds the packed layout, framed by ``_s1`` (before each field and at the
+    end) and ``_s2`` (before each value)."""
 
-    __slots__ = ("_d", "_lp", "_offs", "_enc", "ttl", "_heap")
+    __slots__ = ("_d", "_lp", "_s1", "_s2", "_enc", "ttl", "_heap")
     type_name = "hash"
     __hash__ = None           # type: ignore[assignment]   (a mutable mapping, like dict)
 
@@ -71,31 +68,46 @@ class HashType:
         self._enc = enc
         self.ttl: dict[bytes, int] | None = None       # volatile fields only
         self._heap: list[tuple[int, bytes]] | None = None
-        d = dict(items)
-        self._d: dict[bytes, bytes] | None = d
-        self._lp = b""
-        self._offs: array = array("H")
+        self._d: dict[bytes, bytes] | None = dict(items)
+        self._lp = self._s1 = self._s2 = b""
         if enc == LISTPACK:
             self._pack()
 
     # ------------------------------------------------------------ layouts
-    def _pack(self) -> None:
-        """Go to the packed layout if the fields fit it."""
-        d = self._d
-        if d is None:
-            return
-        got = _packed(d.items())
-        if got is not None:
-            self._lp, self._offs = got
-            self._d = None
+    def _pack(self, flat: list[bytes] | None = None) -> bool:
+        """Go to the packed layout (holding ``flat``, field, value, ... if given, else the
+        dict's contents) if it fits."""
+        if flat is None:
+            d = self._d
+            if d is None:
+                return True
+            flat = [x for kv in d.items() for x in kv]
+        if len(flat) > 2 * SMALL_MAX or sum(map(len, flat)) + len(flat) >= PACKED_MAX:
+            return False
+        seps = _separators(flat)
+        if seps is None:
+            return False
+        s1, s2 = seps
+        parts = [s1]
+        for i in range(0, len(flat), 2):
+            parts += (flat[i], s2, flat[i + 1], s1)
+        self._lp = b"".join(parts)
+        self._s1, self._s2 = s1, s2
+        self._d = None
+        return True
+
+    def _flat(self) -> list[bytes]:
+        """field, value, field, value... of the packed layout, in order."""
+        s1 = self._s1
+        return self._lp.replace(self._s2, s1).split(s1)[1:-1]
 
     def _unpack(self) -> dict[bytes, bytes]:
         """Go to the dict layout (for good while the hash is a hashtable)."""
         d = self._d
         if d is None:
-            d = self._d = dict(self.items())
-            self._lp = b""
-            self._offs = array("H")
+            flat = self._flat()
+            d = self._d = dict(zip(flat[0::2], flat[1::2], strict=True))
+            self._lp = self._s1 = self._s2 = b""
         return d
 
     @property
@@ -110,61 +122,41 @@ class HashType:
         else:
             self._pack()
 
-    def _find(self, field: bytes) -> int:
-        """The index of ``field`` in the packed layout, -1 if absent."""
-        if len(field) > 255:
-            return -1
-        needle = _LEN[len(field)] + field
-        blob, offs = self._lp, self._offs
-        pos = blob.find(needle)
-        while pos >= 0:
-            i = bisect_left(offs, pos)
-            if i < len(offs) and offs[i] == pos:
-                return i
-            pos = blob.find(needle, pos + 1)
-        return -1
-
-    def _value_at(self, i: int) -> bytes:
-        blob = self._lp
-        a = self._offs[i]
-        b = a + 1 + blob[a]
-        return blob[b + 1:b + 1 + blob[b]]
-
     def _put(self, field: bytes, value: bytes) -> bool:
         """Set a field in either layout (no encoding rules); True if it existed."""
         d = self._d
         if d is None:
-            lf, lv = len(field), len(value)
-            if lf <= 255 and lv <= 255:
-                blob, offs = self._lp, self._offs
-                # _find, inlined
-                needle = _LEN[lf] + field
-                pos = blob.find(needle)
-                while pos >= 0:
-                    i = bisect_left(offs, pos)
-                    if i < len(offs) and offs[i] == pos:
-                        break
-                    pos = blob.find(needle, pos + 1)
-                if pos < 0:
-                    if len(offs) < SMALL_MAX:
-                        size = len(blob)
-                        if size + lf + lv + 2 > 65535 and offs.typecode == "H":
-                            self._offs = offs = array("I", offs)
-                        offs.append(size)
-                        self._lp = b"".join((blob, needle, _LEN[lv], value))
-                        return False
-                else:
-                    end = offs[i + 1] if i + 1 < len(offs) else len(blob)
-                    old = end - pos
-                    self._lp = new = b"".join((blob[:pos], needle, _LEN[lv], value, blob[end:]))
-                    delta = lf + lv + 2 - old
-                    if delta:
-                        if len(new) > 65535 and offs.typecode == "H":
-                            self._offs = offs = array("I", offs)
-                        for j in range(i + 1, len(offs)):
-                            offs[j] += delta
+            blob, s1, s2 = self._lp, self._s1, self._s2
+            needle = s1 + field + s2          # a field holding a separator is never found
+            p = blob.find(needle)
+            if p >= 0:
+                if s1 not in value and s2 not in value:
+                    vs = p + len(needle)
+                    new = b"".join((blob[:vs], value, blob[blob.find(s1, vs):]))
+                    if len(new) < PACKED_MAX:
+                        self._lp = new
+                        return True
+                    d = self._unpack()
+                    d[field] = value
                     return True
-            d = self._unpack()          # the packed layout cannot hold it
+            elif s1 not in field and s2 not in field and s1 not in value and s2 not in value:
+                if len(blob) + len(field) + len(value) + 2 < PACKED_MAX and blob.count(s1) <= SMALL_MAX:
+                    self._lp = b"".join((blob, field, s2, value, s1))
+                    return False
+                d = self._unpack()
+                d[field] = value
+                return False
+            # a separator in the new string: frame with others, or go to the dict
+            flat = self._flat()
+            had = p >= 0
+            if had:
+                i = flat[0::2].index(field)
+                flat[2 * i + 1] = value
+            else:
+                flat += (field, value)
+            if len(flat) <= 2 * SMALL_MAX and self._pack(flat):
+                return had
+            d = self._unpack()
         had = field in d
         d[field] = value
         return had
@@ -172,46 +164,41 @@ class HashType:
     # ------------------------------------------------------------ mapping
     def __len__(self) -> int:
         d = self._d
-        return len(d) if d is not None else len(self._offs)
+        return len(d) if d is not None else self._lp.count(self._s1) - 1
 
     def __bool__(self) -> bool:
         d = self._d
-        return bool(d) if d is not None else bool(self._offs)
+        return bool(d) if d is not None else len(self._lp) > 1
 
     def __contains__(self, field: object) -> bool:
         d = self._d
         if d is not None:
             return field in d
-        return field.__class__ is bytes and self._find(field) >= 0    # type: ignore[arg-type]
+        # a field holding a separator is never found: <s1>x<s2>y<s2> would need a value
+        # holding s2, <s1>x<s1>y<s2> an entry without s2
+        return field.__class__ is bytes and self._s1 + field + self._s2 in self._lp   # type: ignore[operator]
 
     def get(self, field: bytes, default: Any = None) -> Any:
         d = self._d
         if d is not None:
             return d.get(field, default)
-        # _find and _value_at, inlined: HGET's path
-        lf = len(field)
-        if lf > 255:
-            return default
         blob = self._lp
-        needle = _LEN[lf] + field
-        pos = blob.find(needle)
-        while pos >= 0:
-            offs = self._offs
-            i = bisect_left(offs, pos)
-            if i < len(offs) and offs[i] == pos:
-                b = pos + 1 + lf
-                return blob[b + 1:b + 1 + blob[b]]
-            pos = blob.find(needle, pos + 1)
-        return default
+        s1 = self._s1
+        needle = s1 + field + self._s2        # never found if the field holds a separator
+        p = blob.find(needle)
+        if p < 0:
+            return default
+        p += len(needle)
+        return blob[p:blob.find(s1, p)]
 
     def __getitem__(self, field: bytes) -> bytes:
         d = self._d
         if d is not None:
             return d[field]
-        i = self._find(field)
-        if i < 0:
+        value = self.get(field)
+        if value is None:
             raise KeyError(field)
-        return self._value_at(i)
+        return value
 
     def __setitem__(self, field: bytes, value: bytes) -> None:
         self._put(field, value)
@@ -221,82 +208,51 @@ class HashType:
         if d is not None:
             del d[field]
             return
-        i = self._find(field)
-        if i < 0:
+        s1 = self._s1
+        blob = self._lp
+        p = blob.find(s1 + field + self._s2)
+        if p < 0:
             raise KeyError(field)
-        blob, offs = self._lp, self._offs
-        a = offs[i]
-        end = offs[i + 1] if i + 1 < len(offs) else len(blob)
-        self._lp = blob[:a] + blob[end:]
-        del offs[i]
-        gone = end - a
-        for j in range(i, len(offs)):
-            offs[j] -= gone
+        self._lp = blob[:p] + blob[blob.find(s1, p + len(field) + 2):]
 
     def pop(self, field: bytes, *default: Any) -> Any:
         d = self._d
         if d is not None:
             return d.pop(field, *default)
-        i = self._find(field)
-        if i < 0:
+        value = self.get(field)
+        if value is None:
             if default:
                 return default[0]
             raise KeyError(field)
-        value = self._value_at(i)
         del self[field]
         return value
 
     def __iter__(self) -> Iterator[bytes]:
         d = self._d
-        return iter(d) if d is not None else iter(self.keys())
+        return iter(d) if d is not None else iter(self._flat()[0::2])
 
     def keys(self) -> Any:
         d = self._d
-        if d is not None:
-            return d.keys()
-        blob = self._lp
-        return [blob[a + 1:a + 1 + blob[a]] for a in self._offs]
+        return d.keys() if d is not None else self._flat()[0::2]
 
     def values(self) -> Any:
         d = self._d
-        if d is not None:
-            return d.values()
-        blob = self._lp
-        out = []
-        for a in self._offs:
-            b = a + 1 + blob[a]
-            out.append(blob[b + 1:b + 1 + blob[b]])
-        return out
+        return d.values() if d is not None else self._flat()[1::2]
 
     def items(self) -> Any:
         d = self._d
         if d is not None:
             return d.items()
-        blob = self._lp
-        out = []
-        append = out.append
-        for a in self._offs:
-            b = a + 1 + blob[a]
-            append((blob[a + 1:b], blob[b + 1:b + 1 + blob[b]]))
-        return out
+        flat = self._flat()
+        return list(zip(flat[0::2], flat[1::2], strict=True))
 
     def encoded_map(self, resp3: bool) -> bytes:
         """The whole hash as a RESP reply (HGETALL): a map in RESP3, a flat array in RESP2,
         encoded straight from the packed bytes."""
-        n = len(self)
-        parts = [b"%%%d\r\n" % n if resp3 else b"*%d\r\n" % (2 * n)]
-        append = parts.append
         d = self._d
-        if d is not None:
-            for f, v in d.items():
-                append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(f), f, len(v), v))
-            return b"".join(parts)
-        blob = self._lp
-        for a in self._offs:
-            lf = blob[a]
-            b = a + 1 + lf
-            lv = blob[b]
-            append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (lf, blob[a + 1:b], lv, blob[b + 1:b + 1 + lv]))
+        flat = self._flat() if d is None else [x for kv in d.items() for x in kv]
+        parts = [b"%%%d\r\n" % (len(flat) // 2) if resp3 else b"*%d\r\n" % len(flat)]
+        parts += [b"$%d\r\n%s\r\n" % (len(x), x) for x in flat]
         return b"".join(parts)
 
     def to_dict(self) -> dict[bytes, bytes]:
@@ -321,7 +277,7 @@ class HashType:
         d = self._d
         out._d = dict(d) if d is not None else None
         out._lp = self._lp
-        out._offs = array(self._offs.typecode, self._offs)
+        out._s1, out._s2 = self._s1, self._s2
         out.ttl = None
         out._heap = None
         if self.ttl:
@@ -335,7 +291,7 @@ class HashType:
         size = sys.getsizeof(self) + (sys.getsizeof(self.ttl) if self.ttl else 0)
         d = self._d
         if d is None:
-            return size + sys.getsizeof(self._lp) + sys.getsizeof(self._offs)
+            return size + sys.getsizeof(self._lp)
         size += sys.getsizeof(d)
         total = taken = 0
         for f, v in d.items():
@@ -374,7 +330,7 @@ class HashType:
             self._forget_ttl(field)
         if not update and self._enc == LISTPACK:      # only a new field crosses the limit
             d = self._d
-            if (len(d) if d is not None else len(self._offs)) > config["hash-max-listpack-entries"]:
+            if (len(d) if d is not None else self._lp.count(self._s1) - 1) > config["hash-max-listpack-entries"]:
                 self.enc = HASHTABLE
         return update
 
@@ -466,14 +422,13 @@ class HashType:
         entry; a hash with volatile fields is a hashtable."""
         assert all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in self.items())
         if self._d is None:
-            assert self._enc == LISTPACK and len(self._offs) <= SMALL_MAX
-            blob, pos, starts = self._lp, 0, []
-            while pos < len(blob):
-                starts.append(pos)
-                pos += 1 + blob[pos]
-                pos += 1 + blob[pos]
-            assert pos == len(blob) and list(self._offs) == starts
-            assert len(set(self.keys())) == len(self._offs), "duplicate fields"
+            blob, s1, s2 = self._lp, self._s1, self._s2
+            assert self._enc == LISTPACK and len(s1) == len(s2) == 1 and s1 != s2
+            assert blob.startswith(s1) and blob.endswith(s1) and len(blob) < PACKED_MAX
+            entries = blob.split(s1)[1:-1]
+            assert all(e.count(s2) == 1 for e in entries), "one value per field"
+            fields = self._flat()[0::2]
+            assert len(fields) == len(self) <= SMALL_MAX and len(set(fields)) == len(fields)
         if self.ttl is None:
             assert self._heap is None
             return

@@ -10,7 +10,8 @@ from pykey.datatypes.hashtype import HASHTABLE, LISTPACK, HashType
 from pykey.protocol.encoder import encode
 
 # fields that hide inside each other and inside values, to trip a naive search
-pieces = st.sampled_from([b"", b"a", b"ab", b"\x01a", b"\x02ab", b"\x00", b"b\x01a", b"x" * 255, b"y" * 256])
+pieces = st.sampled_from([b"", b"a", b"ab", b"\x01a", b"\xffab", b"\xfe", b"b\xfea", b"x" * 255, b"y" * 256,
+                          b"\xfd\xfc"])
 strings = st.builds(lambda a, b: (a + b)[:300], pieces, pieces)
 ops = st.lists(st.tuples(st.sampled_from("sdpg"), strings, strings), max_size=50)
 
@@ -62,12 +63,8 @@ def test_packed_layout_follows_the_encoding():
     assert h._d is not None and h.encoding() == "hashtable"
     assert list(h) == [b"a", b"b", b"c", b"d"]
     h._check()
-    # raised limits: a listpack holding a value too long to pack uses the dict layout
+    # raised limits: a listpack too big to pack uses the dict layout
     big = {"hash-max-listpack-entries": 1000, "hash-max-listpack-value": 1000}
-    g = HashType()
-    g.set_field(b"f", b"v" * 300, big)
-    assert g.encoding() == "listpack" and g._d is not None
-    g._check()
     g2 = HashType()
     for i in range(hashtype.SMALL_MAX + 1):
         g2.set_field(b"%d" % i, b"v", big)
@@ -75,13 +72,22 @@ def test_packed_layout_follows_the_encoding():
     g2._check()
 
 
-def test_wide_offsets():
+def test_separators_move_out_of_the_way():
     h = HashType()
-    for i in range(256):
-        h._put(b"%03d" % i + b"f" * 200, b"v" * 250)
-    assert h._d is None and h._offs.typecode == "I"
-    assert h[b"255" + b"f" * 200] == b"v" * 250
-    h._put(b"000" + b"f" * 200, b"w")
-    del h[b"001" + b"f" * 200]
+    h._put(b"a", b"1")
+    assert (h._s1, h._s2) == (b"\xff", b"\xfe")
+    h._put(b"b\xff", b"\xfe")                   # both separators now in use: others picked
+    assert h._d is None and b"\xff" not in (h._s1, h._s2) and b"\xfe" not in (h._s1, h._s2)
+    assert h.items() == [(b"a", b"1"), (b"b\xff", b"\xfe")]
     h._check()
-    assert len(h) == 255 and h[b"000" + b"f" * 200] == b"w"
+    every = bytes(range(256))
+    h._put(b"all", every)                          # no byte left to frame with: a dict
+    assert h._d is not None and h[b"all"] == every and list(h) == [b"a", b"b\xff", b"all"]
+    h._check()
+    # a packed hash holds long strings too (up to PACKED_MAX bytes in all)
+    g = HashType()
+    g._put(b"f", b"v" * 5000)
+    assert g._d is None and g[b"f"] == b"v" * 5000
+    g._put(b"g", b"w" * hashtype.PACKED_MAX)
+    assert g._d is not None and len(g) == 2
+    g._check()

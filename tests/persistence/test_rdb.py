@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pykey.commands  # noqa: F401  (registers the commands)
+from pykey.datatypes.settype import SetType
 from pykey.engine.client import Client
 from pykey.engine.server import Server
 from pykey.persistence import dump, rdb
@@ -68,7 +69,7 @@ def _snapshot(s):
             elif hasattr(value, "items"):
                 v = list(value.items())
             else:
-                v = sorted(value) if isinstance(value, set) else list(value)
+                v = sorted(value) if isinstance(value, (set, SetType)) else list(value)
             enc = value.encoding() if hasattr(value, "encoding") else None
             out[(db.id, key)] = (v, enc, db.expires.get(key))
     return out
