@@ -135,6 +135,7 @@ def command_(c: Client, *args: bytes):
 
 
 _CMD.func = command_
+_CMD.invoke = registry.make_invoker(command_, 1, _CMD.arity)
 
 
 @command("count", parent="command", arity=2, flags="loading stale sentinel", acl="connection",
@@ -580,7 +581,7 @@ def config_set(c: Client, *args: bytes):
 
 def reset_stats(server: Any) -> None:
     """CONFIG RESETSTAT: server stats, command stats and error stats back to zero."""
-    for name in list(vars(server)):
+    for name in [*vars(server), *type(server).__slots__]:   # hot stats are slots (engine/server.py)
         if name.startswith("stat_"):
             v = getattr(server, name)
             if isinstance(v, (int, float)) and not isinstance(v, bool):

@@ -186,8 +186,10 @@ def set_(c: Client, key: bytes, value: bytes, *opts: bytes):
     if not opts:                                        # the hot path: a plain SET
         db = c.db
         db.set(key, value)
-        c.server.dirty += 1
-        c.server.notify("$", "set", key, db.id)
+        server = c.server
+        server.dirty += 1
+        if server.notify_sink is not None:
+            server.notify("$", "set", key, db.id)
         return OK
     flags, expire, compare = _parse_options(opts, True)
     return _set_generic(c, "set", flags, key, value, expire, compare=compare, opts=opts)
@@ -473,8 +475,10 @@ def _incr(c: Client, key: bytes, by: int) -> int:
         db.add(key, new)
     else:
         db.set(key, new, keepttl=True)
-    c.server.notify("$", "incrby", key, db.id)
-    c.server.dirty += 1
+    server = c.server
+    if server.notify_sink is not None:
+        server.notify("$", "incrby", key, db.id)
+    server.dirty += 1
     return value
 
 

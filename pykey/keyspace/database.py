@@ -121,16 +121,19 @@ class Database:
         self.data[key] = value
         if not keepttl and self.expires:
             self.expires.pop(key, None)
-        self.signal_modified(key)
+        if server.key_watchers:                 # signal_modified, inlined: SET's hot path
+            self.signal_modified(key)
 
     def add(self, key: bytes, value: Any) -> None:
         """Store a new key (the caller knows it is absent)."""
-        if self.server.notify_new:
-            self.server.notify("n", "new", key, self.id)
-        if self.server.track_access:
-            self.server.evictor.created(self, key)
+        server = self.server
+        if server.notify_new:
+            server.notify("n", "new", key, self.id)
+        if server.track_access:
+            server.evictor.created(self, key)
         self.data[key] = value
-        self.signal_modified(key)
+        if server.key_watchers:
+            self.signal_modified(key)
 
     def delete(self, key: bytes) -> bool:
         """Remove ``key``; True if it existed (expired keys count as absent)."""

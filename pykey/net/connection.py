@@ -132,14 +132,22 @@ class Connection(asyncio.Protocol):
         engine = self.engine
         engine.stat_net_input_bytes += len(data)
         client.tot_net_in += len(data)
-        client.last_interaction = time.time()
+        now = time.time_ns()
+        client.last_interaction = now / 1e9
         reader = self.reader
         cmds = reader.feed(data)
         if self.queue or client.blocked is not None:
             self.queue.extend(cmds)
             return
         if cmds:
-            self._run(cmds)
+            # the batch's first command starts at this reading, each later one at the
+            # reading that ended the one before (Server.call)
+            engine.clock_ns = now
+            engine.clock_fresh = True
+            try:
+                self._run(cmds)
+            finally:
+                engine.clock_fresh = False
         if reader.error is not None and not self.closing:
             self._protocol_error(reader.error)
         elif reader.pending_bytes > engine.config["client-query-buffer-limit"]:
