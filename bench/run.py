@@ -53,8 +53,6 @@ def measure(server: Server, w: Workload, mode: Mode | None, quick: bool) -> tupl
         reply = server.call(*argv)
         if argv[:2] == ["SCRIPT", "LOAD"]:
             sha = reply.split(b"\r\n")[1].decode()
-    if w.group == "collections" or w.group == "types":
-        pass
     subs = Subscribers(server.port, "bench:chan", w.subscribers) if w.subscribers else None
     try:
         before = server.cpu_seconds()
