@@ -5,9 +5,10 @@ Valkey keeps a dict (member -> score) beside a skip list ordered by score then m
 indexes: a ``dict`` for O(1) score lookups, and a :class:`_ScoreList` for order (members and
 their scores in parallel sublists, sortedcontainers' SortedKeyList layout, whose positional
 index gives O(log N) ranks like the skip list's spans). A small set (listpack-encoded in
-Valkey) is a :class:`_Small`: a member list and an ``array('d')`` of scores, in order, no
-dict. Why: tuples and a dict per member made a member cost ~195 bytes in a big set and
-~250 in a small one (redis-server: ~115 and ~16); now ~147 and ~109.
+Valkey) is a :class:`_Small`: its members packed in one ``bytes`` object and their scores
+in an ``array('d')``, in order, no dict. Why: tuples and a dict per member made a member
+cost ~195 bytes in a big set and ~250 in a small one (redis-server: ~115 and ~16); now
+~147 and ~50.
 
 Complexity (N members, M in the answer; small sets: the O(1)/O(log N) below are O(N)
 C-speed scans or moves over at most :data:`SMALL_MAX` members):
@@ -50,6 +51,8 @@ ENCODING_NAMES = ("listpack", "skiplist")
 _INF = math.inf
 _nextafter = math.nextafter
 SMALL_MAX = 256        # the most members a set held in the small layout may have
+_BYTE = [bytes((i,)) for i in range(256)]
+_SEPS = (0xFF, 0xFE, *range(0xFD, -1, -1))     # separator preference
 
 
 class LexBound:
@@ -227,40 +230,98 @@ class _ScoreList(SortedKeyList):
                 assert self._index[self._offset + i] == len(ml)
 
 
+def _separator(members: Iterable[bytes]) -> bytes | None:
+    """A byte that none of ``members`` contains (0xFF first: UTF-8 never holds it), or None."""
+    used: set[int] = set()
+    for m in members:
+        used.update(m)
+        if len(used) == 256:
+            return None
+    for c in _SEPS:
+        if c not in used:
+            return _BYTE[c]
+    return None
+
+
 class _Small:
-    """The order of a small set (what Valkey keeps as a listpack): the members in a list
-    and their scores in an ``array('d')``, both in (score, member) order, and no dict: a
-    member is found by a C-speed ``list.index`` over at most :data:`SMALL_MAX` members.
-    Why: a member costs its bytes object and 16 bytes here, against ~140 more for a
-    dict entry, a float object, a tuple and sorted-list slots."""
+    """The order of a small set (what Valkey keeps as a listpack): the members packed in one
+    ``bytes`` object ``<sep><member><sep><member>...<sep>`` (``sep`` a byte no member
+    holds) and their scores in an ``array('d')``, both in (score, member) order, and no
+    dict. A member is found with one C-speed ``find`` of ``<sep><member><sep>`` and its
+    position is the count of ``sep`` before it; listing the members is one ``split``.
+    Why: a member costs its bytes plus one and 8 bytes of score here, against ~40 for a
+    bytes object and 8 for a list slot (and ~140 more in the big layout)."""
 
-    __slots__ = ("m", "s")
+    __slots__ = ("blob", "sep", "s")
 
-    def __init__(self, members: list[bytes] | None = None, scores: Iterable[float] = ()) -> None:
-        self.m: list[bytes] = members if members is not None else []
-        self.s = array("d", scores)
+    def __init__(self) -> None:
+        self.blob = b"\xff"
+        self.sep = b"\xff"
+        self.s = array("d")
+
+    @staticmethod
+    def build(members: list[bytes], scores: Iterable[float]) -> _Small | None:
+        """A small layout holding ``members`` (in order) with ``scores``, or None when no
+        byte is free to separate them."""
+        small = _Small()
+        if not small.set_members(members):
+            return None
+        small.s = array("d", scores)
+        return small
+
+    def set_members(self, members: list[bytes]) -> bool:
+        """Hold exactly ``members`` (in order); False (unchanged) when they cannot be packed."""
+        sep = self.sep
+        if any(sep in m for m in members):
+            got = _separator(members)
+            if got is None:
+                return False
+            sep = self.sep = got
+        self.blob = sep + sep.join(members) + sep if members else sep
+        return True
+
+    @property
+    def m(self) -> list[bytes]:
+        """The members, in order (a new list)."""
+        return self.blob.split(self.sep)[1:-1]
 
     def __len__(self) -> int:
-        return len(self.m)
+        return len(self.s)
 
     def index(self, member: bytes) -> int:
         """The position of ``member``, -1 when absent."""
-        m = self.m
-        return m.index(member) if member in m else -1
+        sep = self.sep
+        if sep in member:
+            return -1
+        blob = self.blob
+        p = blob.find(sep + member + sep)
+        return blob.count(sep, 0, p) if p >= 0 else -1
 
-    def _place(self, score: float, member: bytes) -> int:
+    def _place(self, score: float, member: bytes, members: list[bytes]) -> int:
         s = self.s
         lo = bisect_left(s, score)
-        return bisect_left(self.m, member, lo, bisect_right(s, score, lo))
+        return bisect_left(members, member, lo, bisect_right(s, score, lo))
 
-    def insert_pair(self, score: float, member: bytes) -> None:
-        i = self._place(score, member)
-        self.m.insert(i, member)
+    def insert_pair(self, score: float, member: bytes) -> bool:
+        """Insert a new member; False (unchanged) when it cannot be packed."""
+        members = self.m
+        i = self._place(score, member, members)
+        members.insert(i, member)
+        if not self.set_members(members):
+            return False
         self.s.insert(i, score)
+        return True
+
+    def remove_at(self, i: int) -> None:
+        members = self.m
+        del members[i]
+        self.set_members(members)
+        del self.s[i]
 
     def bisect_pair(self, score: float, member: bytes, right: bool = False) -> int:
-        i = self._place(score, member)
-        if right and i < len(self.m) and self.m[i] == member and self.s[i] == score:
+        members = self.m
+        i = self._place(score, member, members)
+        if right and i < len(members) and members[i] == member and self.s[i] == score:
             i += 1
         return i
 
@@ -277,8 +338,15 @@ class _Small:
         return zip(self.m, self.s, strict=True)
 
     def delete_span(self, start: int, stop: int) -> None:
-        del self.m[start:stop]
+        members = self.m
+        del members[start:stop]
+        self.set_members(members)
         del self.s[start:stop]
+
+    def copy(self) -> _Small:
+        new = _Small()
+        new.blob, new.sep, new.s = self.blob, self.sep, array("d", self.s)
+        return new
 
 
 class ZSet:
@@ -290,8 +358,8 @@ class ZSet:
     ``0.0`` as in Valkey; a skiplist keeps its sign, a listpack (which stores integral scores
     as integers) turns it into ``0``.
 
-    Memory (RSS growth per member): one set of 1,000,000 members ``member:<n>``: 196 -> 150 B
-    (redis-server 7.0: 118); 100,000 sets of 10 members ``m<k>``: 253 -> 82 B (redis: 16).
+    Memory (RSS growth per member): one set of 1,000,000 members ``member:<n>``: 196 -> 147 B
+    (redis-server 7.0: 117); 100,000 sets of 10 members ``m<k>``: 253 -> 50 B (redis: 16).
     """
 
     __slots__ = ("_scores", "_sl", "enc")
@@ -302,10 +370,13 @@ class ZSet:
         scores: dict[bytes, float] = {}
         for member, score in items:
             scores[member] = score
+        small = None
         if enc == LISTPACK and len(scores) <= SMALL_MAX:
             pairs = sorted((s, m) for m, s in scores.items())
+            small = _Small.build([m for _, m in pairs], [s for s, _ in pairs])
+        if small is not None:
             self._scores = None
-            self._sl: _Small | _ScoreList = _Small([m for _, m in pairs], [s for s, _ in pairs])
+            self._sl: _Small | _ScoreList = small
         else:
             self._scores = scores
             self._sl = _ScoreList()
@@ -322,9 +393,10 @@ class ZSet:
             return
         assert isinstance(small, _Small)
         scores = small.s.tolist()
-        self._scores = dict(zip(small.m, scores, strict=True))
+        members = small.m
+        self._scores = dict(zip(members, scores, strict=True))
         big = _ScoreList()
-        big.rebuild(small.m, scores)
+        big.rebuild(members, scores)
         self._sl = big
 
     def _to_small(self) -> None:
@@ -332,9 +404,10 @@ class ZSet:
             return
         big = self._sl
         assert isinstance(big, _ScoreList)
-        members = list(chain.from_iterable(big._lists))
-        self._sl = _Small(members, chain.from_iterable(big._keys))
-        self._scores = None
+        small = _Small.build(list(chain.from_iterable(big._lists)), chain.from_iterable(big._keys))
+        if small is not None:
+            self._sl = small
+            self._scores = None
 
     # ------------------------------------------------------------ encoding
     @classmethod
@@ -375,11 +448,13 @@ class ZSet:
     # ------------------------------------------------------------ size and lookup
     def __len__(self) -> int:
         scores = self._scores
-        return len(scores) if scores is not None else len(self._sl.m)    # type: ignore[union-attr]
+        return len(scores) if scores is not None else len(self._sl)
 
     def __contains__(self, member: object) -> bool:
         scores = self._scores
-        return member in scores if scores is not None else member in self._sl.m   # type: ignore[union-attr]
+        if scores is not None:
+            return member in scores
+        return member.__class__ is bytes and self._sl.index(member) >= 0      # type: ignore[union-attr,arg-type]
 
     def __iter__(self) -> Iterator[bytes]:
         """Members in order."""
@@ -395,10 +470,8 @@ class ZSet:
         if scores is not None:
             return scores.get(member)
         small = self._sl
-        m = small.m                                   # type: ignore[union-attr]
-        if member in m:
-            return small.s[m.index(member)]           # type: ignore[union-attr]
-        return None
+        i = small.index(member)                       # type: ignore[union-attr]
+        return small.s[i] if i >= 0 else None         # type: ignore[union-attr]
 
     def items(self) -> Iterator[tuple[bytes, float]]:
         """(member, score) pairs in order."""
@@ -424,28 +497,27 @@ class ZSet:
         scores = self._scores
         sl = self._sl
         if scores is None:
-            m = sl.m                                  # type: ignore[union-attr]
-            if member in m:
-                i = m.index(member)
+            i = sl.index(member)                      # type: ignore[union-attr]
+            if i >= 0:
                 old = sl.s[i]                         # type: ignore[union-attr]
                 if old != score:        # as Valkey: -0.0 does not replace 0.0 (they are equal)
                     if score == 0 and self.enc == LISTPACK:
                         score = 0.0
-                    del m[i]
-                    del sl.s[i]                       # type: ignore[union-attr]
-                    sl.insert_pair(score, member)
+                    sl.remove_at(i)                   # type: ignore[union-attr]
+                    sl.insert_pair(score, member)     # (its members all fitted already)
                 return False
             if limits is not None and self.enc == LISTPACK and \
-                    (len(m) + 1 > limits[0] or len(member) > limits[1]):
+                    (len(sl) + 1 > limits[0] or len(member) > limits[1]):
                 self.enc = SKIPLIST
                 self._to_big()
-            elif len(m) >= SMALL_MAX:
+            elif len(sl) >= SMALL_MAX:
                 self._to_big()
             else:
                 if score == 0 and self.enc == LISTPACK:
                     score = 0.0
-                sl.insert_pair(score, member)
-                return True
+                if sl.insert_pair(score, member):     # type: ignore[union-attr]
+                    return True
+                self._to_big()                        # no byte left to separate members
             scores = self._scores
             sl = self._sl
             assert scores is not None
@@ -472,12 +544,10 @@ class ZSet:
         scores = self._scores
         if scores is None:
             small = self._sl
-            m = small.m                               # type: ignore[union-attr]
-            if member not in m:
+            i = small.index(member)                   # type: ignore[union-attr]
+            if i < 0:
                 return False
-            i = m.index(member)
-            del m[i]
-            del small.s[i]                            # type: ignore[union-attr]
+            small.remove_at(i)                        # type: ignore[union-attr]
             return True
         score = scores.pop(member, None)
         if score is None:
@@ -661,7 +731,7 @@ class ZSet:
         sl = self._sl
         if scores is None:
             new._scores = None
-            new._sl = _Small(sl.m[:], sl.s)                      # type: ignore[union-attr]
+            new._sl = sl.copy()                                  # type: ignore[union-attr]
         else:
             new._scores = scores.copy()
             new._sl = sl.copy()                                  # type: ignore[union-attr]
@@ -673,8 +743,7 @@ class ZSet:
         n = len(self)
         sl = self._sl
         if self._scores is None:
-            return (sys.getsizeof(self) + sys.getsizeof(sl) + sys.getsizeof(sl.m)     # type: ignore[union-attr]
-                    + sys.getsizeof(sl.s) + sum(map(sys.getsizeof, sl.m)))             # type: ignore[union-attr]
+            return sys.getsizeof(self) + sys.getsizeof(sl) + sys.getsizeof(sl.blob) + sys.getsizeof(sl.s)  # type: ignore[union-attr]
         size = sys.getsizeof(self) + sys.getsizeof(self._scores) + 16 * n + 64 * (n // 1000 + 1)
         if not n:
             return size
@@ -692,8 +761,9 @@ class ZSet:
         sl = self._sl
         scores = self._scores
         if scores is None:
-            assert isinstance(sl, _Small) and self.enc == LISTPACK and len(sl.m) <= SMALL_MAX
-            assert len(sl.m) == len(sl.s)
+            assert isinstance(sl, _Small) and self.enc == LISTPACK and len(sl) <= SMALL_MAX
+            assert len(sl.sep) == 1 and sl.blob.startswith(sl.sep) and sl.blob.endswith(sl.sep)
+            assert len(sl.m) == len(sl.s) and len(set(sl.m)) == len(sl.s)
         else:
             assert isinstance(sl, _ScoreList)
             sl._check()

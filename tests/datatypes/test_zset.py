@@ -40,7 +40,8 @@ def make(name: str, items=()) -> ZSet:
             z.add(m, sc)
     return z
 
-members = st.binary(max_size=4)
+members = st.one_of(st.binary(max_size=4), st.sampled_from([b"\xff", b"a\xfe", bytes(range(128)),
+                                                             bytes(range(128, 256))]))
 scores = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5, math.inf, -math.inf]),
                    st.floats(allow_nan=False, width=32))
 ops = st.lists(st.tuples(st.sampled_from(["add", "discard", "popmin", "popmax", "remspan"]),
@@ -267,4 +268,16 @@ def test_big_layout_many_sublists_same_score():
     assert z.remove_span(10, 60) == want[10:60]
     z._check()
     assert z.pop_max(5) == want[::-1][:5]
+    z._check()
+
+
+def test_small_layout_separators():
+    z = ZSet([(b"a", 1.0)], enc=LISTPACK)
+    assert z._sl.sep == b"\xff"
+    z.add(b"b\xff", 2.0)
+    assert z._scores is None and z._sl.sep != b"\xff"
+    assert list(z.items()) == [(b"a", 1.0), (b"b\xff", 2.0)]
+    z.add(bytes(range(256)), 0.5)                 # no byte left to separate: the big layout
+    assert z._scores is not None and z.encoding() == "listpack"
+    assert [m for m, _ in z.items()] == [bytes(range(256)), b"a", b"b\xff"]
     z._check()
