@@ -146,7 +146,7 @@ class Subscribers:
             s = socket.create_connection(("127.0.0.1", port))
             s.sendall(encode("SUBSCRIBE", channel))
             buf = b""
-            while not buf.endswith(b"\r\n") or buf.count(b"\r\n") < 7:
+            while not buf.endswith(b"\r\n") or buf.count(b"\r\n") < 6:
                 buf += s.recv(4096)
             s.setblocking(False)
             self.socks.append(s)

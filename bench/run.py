@@ -134,6 +134,10 @@ def main() -> int:
                           file=sys.stderr)
                 srv.call("FLUSHALL")
             for kind in opts.memory:
+                # A fresh process per structure: memory freed by FLUSHALL stays in the
+                # allocator's arenas and would hide the next structure's cost.
+                srv.stop()
+                srv.start()
                 memory[srv.name, kind] = memory_per_element(srv, kind, opts.elements, populate)
                 print(f"  {srv.name:6} memory {kind:6} {memory[srv.name, kind]:8.1f} B/element", file=sys.stderr)
             srv.stop()
