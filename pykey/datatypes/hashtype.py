@@ -33,23 +33,14 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from pykey.datatypes.framing import separators
+
 LISTPACK, HASHTABLE = 0, 1
 ENCODING_NAMES = ("listpack", "hashtable")
 SMALL_MAX = 256             # the most fields the packed layout holds
 PACKED_MAX = 1 << 16        # and the most bytes
-_BYTE = [bytes((i,)) for i in range(256)]
-_SEPS = (0xFF, 0xFE, *range(0xFD, -1, -1))     # separator preference (UTF-8 never has FF/FE)
 
 
-def _separators(strings: Iterable[bytes]) -> tuple[bytes, bytes] | None:
-    """Two bytes that none of ``strings`` contains, or None."""
-    used: set[int] = set()
-    for x in strings:
-        used.update(x)
-        if len(used) > 254:
-            return None
-    free = [c for c in _SEPS if c not in used]
-    return (_BYTE[free[0]], _BYTE[free[1]]) if len(free) >= 2 else None
 
 
 class HashType:
@@ -84,7 +75,7 @@ class HashType:
             flat = [x for kv in d.items() for x in kv]
         if len(flat) > 2 * SMALL_MAX or sum(map(len, flat)) + len(flat) >= PACKED_MAX:
             return False
-        seps = _separators(flat)
+        seps = separators(flat, 2)
         if seps is None:
             return False
         s1, s2 = seps

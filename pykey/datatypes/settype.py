@@ -32,6 +32,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pykey.datatypes.framing import separator
+
 INTSET, LISTPACK, HASHTABLE = 0, 1, 2
 ENCODING_NAMES = ("intset", "listpack", "hashtable")
 _INT_RE = re.compile(rb"0|-?[1-9][0-9]{0,18}")
@@ -39,8 +41,6 @@ _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 _INTSET_CAP = 1 << 30
 SMALL_MAX = 256                 # the most members the packed listpack layout holds
 PACKED_MAX = 1 << 16            # and the most bytes
-_BYTE = [bytes((i,)) for i in range(256)]
-_SEPS = (0xFF, 0xFE, *range(0xFD, -1, -1))     # separator preference
 
 
 def is_int(member: bytes) -> bool:
@@ -74,17 +74,6 @@ def _limits(config: Any) -> tuple[int, int, int]:
             config["set-max-listpack-entries"], config["set-max-listpack-value"])
 
 
-def _separator(members: Iterable[bytes]) -> bytes | None:
-    """A byte that none of ``members`` contains, or None."""
-    used: set[int] = set()
-    for m in members:
-        used.update(m)
-        if len(used) == 256:
-            return None
-    for c in _SEPS:
-        if c not in used:
-            return _BYTE[c]
-    return None
 
 
 class SetType:
@@ -140,7 +129,7 @@ class SetType:
         """Hold ``members`` (unique, in order) in the packed layout if they fit it."""
         if len(members) > SMALL_MAX or sum(map(len, members)) + len(members) >= PACKED_MAX:
             return False
-        sep = _separator(members)
+        sep = separator(members)
         if sep is None:
             return False
         self._lp = sep + sep.join(members) + sep if members else sep

@@ -46,13 +46,13 @@ from typing import Any
 
 from sortedcontainers import SortedKeyList
 
+from pykey.datatypes.framing import separator
+
 LISTPACK, SKIPLIST = 0, 1
 ENCODING_NAMES = ("listpack", "skiplist")
 _INF = math.inf
 _nextafter = math.nextafter
 SMALL_MAX = 256        # the most members a set held in the small layout may have
-_BYTE = [bytes((i,)) for i in range(256)]
-_SEPS = (0xFF, 0xFE, *range(0xFD, -1, -1))     # separator preference
 
 
 class LexBound:
@@ -230,17 +230,6 @@ class _ScoreList(SortedKeyList):
                 assert self._index[self._offset + i] == len(ml)
 
 
-def _separator(members: Iterable[bytes]) -> bytes | None:
-    """A byte that none of ``members`` contains (0xFF first: UTF-8 never holds it), or None."""
-    used: set[int] = set()
-    for m in members:
-        used.update(m)
-        if len(used) == 256:
-            return None
-    for c in _SEPS:
-        if c not in used:
-            return _BYTE[c]
-    return None
 
 
 class _Small:
@@ -273,7 +262,7 @@ class _Small:
         """Hold exactly ``members`` (in order); False (unchanged) when they cannot be packed."""
         sep = self.sep
         if any(sep in m for m in members):
-            got = _separator(members)
+            got = separator(members)
             if got is None:
                 return False
             sep = self.sep = got
