@@ -239,8 +239,9 @@ class AppendOnly:
 
     # ------------------------------------------------------------ writing
     def feed(self, dbid: int, argv: list[bytes]) -> None:
-        """A propagate sink: one write appended to the current incr file."""
-        if self.fd < 0:
+        """A propagate sink: one write appended to the current incr file (not one meant for
+        the replicas only: ``target`` 2, from server.set_repl or PUBLISH)."""
+        if self.fd < 0 or getattr(argv, "target", 1) == 2:
             return
         if dbid >= 0 and dbid != self.seldb:
             data = encode_command([b"SELECT", b"%d" % dbid]) + encode_command(argv)

@@ -114,8 +114,9 @@ class Primary:
 
     # ------------------------------------------------------------ the stream
     def feed(self, dbid: int, argv: list[bytes]) -> None:
-        """A propagate sink: one command into the backlog and to every replica."""
-        if self.proxying:
+        """A propagate sink: one command into the backlog and to every replica (not one
+        meant for the AOF only: ``target`` 1, from server.set_repl(server.REPL_AOF))."""
+        if self.proxying or getattr(argv, "target", 2) == 1:
             return
         if dbid >= 0 and dbid != self.seldb:
             data = encode_command([b"SELECT", b"%d" % dbid]) + encode_command(argv)

@@ -2,7 +2,10 @@
 wrapped in MULTI/EXEC when more than one, with set_repl's choices."""
 from __future__ import annotations
 
+import time
+
 import pytest
+import redis
 
 from pykey.testing import EmbeddedServer
 
@@ -75,3 +78,37 @@ def test_script_inside_a_transaction_is_one_unit(r, stream):
     assert stream[0] == (-1, [b"MULTI"], 3) and stream[-1] == (-1, [b"EXEC"], 3)
     assert [argv for _, argv, _ in stream].count([b"MULTI"]) == 1
     assert [argv for _, argv, _ in stream[1:-1]] == [[b"SET", b"t", b"1"], [b"incr", b"t"], [b"incr", b"t"]]
+
+
+def test_set_repl_targets_reach_only_their_sink(pykey_factory, tmp_path):
+    """REPL_AOF writes reach the AOF and not the replicas, REPL_REPLICA ones the reverse."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "r").mkdir()
+    p = pykey_factory("--dir", str(tmp_path / "p"))
+    rep = pykey_factory("--dir", str(tmp_path / "r"))
+    pc, rc = redis.Redis(port=p.port, socket_timeout=10), redis.Redis(port=rep.port, socket_timeout=10)
+    try:
+        pc.config_set("appendonly", "yes")
+        _wait(lambda: pc.info("persistence")["aof_rewrites"] == 1
+              and not pc.info("persistence")["aof_rewrite_in_progress"])
+        rc.replicaof("127.0.0.1", p.port)
+        _wait(lambda: rc.info("replication").get("master_link_status") == "up")
+        pc.eval("redis.set_repl(redis.REPL_AOF) redis.call('set', 'k-aof', 1) "
+                "redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'k-replica', 1) "
+                "redis.set_repl(redis.REPL_ALL) redis.call('set', 'k-all', 1)", 0)
+        pc.set("k-marker", 1)
+        _wait(lambda: rc.exists("k-marker"))
+        assert [rc.exists(k) for k in ("k-aof", "k-replica", "k-all")] == [0, 1, 1]
+        assert pc.mget("k-aof", "k-replica", "k-all") == [b"1", b"1", b"1"]
+        aof = b"".join(f.read_bytes() for f in (tmp_path / "p" / "appendonlydir").glob("*.incr.aof"))
+        assert b"k-aof" in aof and b"k-all" in aof and b"k-replica" not in aof
+    finally:
+        pc.close()
+        rc.close()
+
+
+def _wait(pred, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
