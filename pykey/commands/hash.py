@@ -27,10 +27,11 @@ from typing import Any
 from .. import errors
 from ..datatypes.hashtype import HASHTABLE, HashType
 from ..engine.client import Client
+from ..engine.cmdargs import LONG_MAX, range_long
 from ..engine.registry import command
 from ..engine.server import EXPIRE_JOBS
 from ..protocol.replies import OK, Raw
-from .set import _LONG_MAX, _range_long, parse_cursor, scan_options, scan_page
+from .set import parse_cursor, scan_options, scan_page
 from .util import parse_int
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
@@ -434,13 +435,13 @@ def hrandfield(c: Client, key: bytes, *rest: bytes):
         if h is None or not h:
             return None
         return random.choice(tuple(h))
-    n = _range_long(rest[0], -_LONG_MAX, _LONG_MAX)
+    n = range_long(rest[0], -LONG_MAX, LONG_MAX)
     withvalues = False
     if len(rest) > 2 or (len(rest) == 2 and rest[1].lower() != b"withvalues"):
         raise errors.SYNTAX
     if len(rest) == 2:
         withvalues = True
-        if n < -_LONG_MAX // 2 or n > _LONG_MAX // 2:
+        if n < -LONG_MAX // 2 or n > LONG_MAX // 2:
             raise OUT_OF_RANGE
     h = _get(c, key)
     if h is None or n == 0:

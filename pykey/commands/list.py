@@ -1,32 +1,23 @@
 """List commands (the non-blocking ones; BLPOP and friends live with the blocking engine)."""
 from __future__ import annotations
 
-import math
 from itertools import islice
 
 from .. import errors
 from ..datatypes.listtype import ListType
-from ..engine.blocking import MISS, block, parse_timeout
+from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
 from ..engine.client import Client
+from ..engine.cmdargs import LONG_MAX, parse_mpop, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.replies import NULL_ARRAY, OK
 from .util import parse_int
 
-_LONG_MAX = 2**63 - 1
 _ACCESS_DELETE = KeySpec(("RW", "access", "delete"), ("index", 1), ("range", 0, 1, 0))
 _INSERT_2 = KeySpec(("RW", "insert"), ("index", 2), ("range", 0, 1, 0))
 
 
 def _fill(c: Client) -> int:
     return c.server.config["list-max-listpack-size"]
-
-
-def _long_range(arg: bytes, lo: int, hi: int) -> int:
-    """getRangeLongFromObjectOrReply with no custom message."""
-    v = parse_int(arg)
-    if v < lo or v > hi:
-        raise errors.long_out_of_range(lo, hi)
-    return v
 
 
 def _where(arg: bytes) -> bool:
@@ -59,108 +50,87 @@ def _removed(c: Client, key: bytes, lst: ListType, left: bool, count: int) -> No
 
 
 # ---------------------------------------------------------------------- pushes
-def _push(c: Client, key: bytes, values: tuple[bytes, ...], left: bool, xx: bool) -> int:
-    db = c.db
-    lst = db.get_typed(key, ListType)
-    new = lst is None
-    if new:
-        if xx:
-            return 0
-        lst = ListType()
-    lst.before_grow(_fill(c), values)
-    if left:
-        lst.extendleft(values)
-    else:
-        lst.extend(values)
-    lst.added(values)
-    c.server.dirty += len(values)
-    if new:
-        db.add(key, lst)
-    else:
-        db.signal_modified(key)
-    c.server.notify("l", "lpush" if left else "rpush", key, db.id)
-    db.signal_ready(key)
-    return len(lst)
-
-
 _PUSH_DOC = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."
 
 
-@command("lpush", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
-         since="1.0.0", summary="Adds elements to the head of a list, creating the list if needed.",
-         complexity=_PUSH_DOC, history=(("2.4.0", "Accepts multiple `element` arguments."),),
-         args="key:key element...")
-def lpush(c: Client, key: bytes, *values: bytes) -> int:
-    return _push(c, key, values, True, False)
+def _push_command(name: str, left: bool, xx: bool, since: str, summary: str, multi_since: str):
+    """Declare LPUSH/RPUSH/LPUSHX/RPUSHX: one body, specialised by closure (no extra call on
+    their hot path); ``xx`` pushes only onto an existing list."""
+    event = "lpush" if left else "rpush"
+
+    def push(c: Client, key: bytes, *values: bytes) -> int:
+        db = c.db
+        lst = db.get_typed(key, ListType)
+        new = lst is None
+        if new:
+            if xx:
+                return 0
+            lst = ListType()
+        lst.before_grow(_fill(c), values)
+        if left:
+            lst.extendleft(values)
+        else:
+            lst.extend(values)
+        lst.added(values)
+        c.server.dirty += len(values)
+        if new:
+            db.add(key, lst)
+        else:
+            db.signal_modified(key)
+        c.server.notify("l", event, key, db.id)
+        db.signal_ready(key)
+        return len(lst)
+
+    push.__name__ = push.__qualname__ = name
+    return command(name, arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
+                   since=since, summary=summary, complexity=_PUSH_DOC,
+                   history=((multi_since, "Accepts multiple `element` arguments."),),
+                   args="key:key element...")(push)
 
 
-@command("rpush", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
-         since="1.0.0", summary="Adds elements to the tail of a list, creating the list if needed.",
-         complexity=_PUSH_DOC, history=(("2.4.0", "Accepts multiple `element` arguments."),),
-         args="key:key element...")
-def rpush(c: Client, key: bytes, *values: bytes) -> int:
-    return _push(c, key, values, False, False)
-
-
-@command("lpushx", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
-         since="2.2.0", summary="Adds elements to the head of a list, but only if the list already exists.",
-         complexity=_PUSH_DOC, history=(("4.0.0", "Accepts multiple `element` arguments."),),
-         args="key:key element...")
-def lpushx(c: Client, key: bytes, *values: bytes) -> int:
-    return _push(c, key, values, True, True)
-
-
-@command("rpushx", arity=-3, flags="write denyoom fast", keys=1, key_flags="RW insert", group="list",
-         since="2.2.0", summary="Adds elements to the tail of a list, but only if the list already exists.",
-         complexity=_PUSH_DOC, history=(("4.0.0", "Accepts multiple `element` arguments."),),
-         args="key:key element...")
-def rpushx(c: Client, key: bytes, *values: bytes) -> int:
-    return _push(c, key, values, False, True)
+lpush = _push_command("lpush", True, False, "1.0.0",
+                      "Adds elements to the head of a list, creating the list if needed.", "2.4.0")
+rpush = _push_command("rpush", False, False, "1.0.0",
+                      "Adds elements to the tail of a list, creating the list if needed.", "2.4.0")
+lpushx = _push_command("lpushx", True, True, "2.2.0",
+                       "Adds elements to the head of a list, but only if the list already exists.", "4.0.0")
+rpushx = _push_command("rpushx", False, True, "2.2.0",
+                       "Adds elements to the tail of a list, but only if the list already exists.", "4.0.0")
 
 
 # ---------------------------------------------------------------------- pops
-def _pop_command(c: Client, key: bytes, args: tuple[bytes, ...], left: bool, name: str):
-    if len(args) > 1:
-        raise errors.wrong_arity(name)
-    count = 0
-    if args:
-        count = _long_range_msg(args[0], 0, _LONG_MAX, errors.MUST_BE_POSITIVE)
-    lst = c.db.get_typed(key, ListType)
-    if lst is None:
-        return NULL_ARRAY if args else None
-    if args and not count:
-        return []
-    if not args:
-        value = _pop(lst, 1, left)[0]
-        _removed(c, key, lst, left, 1)
-        return value
-    out = _pop(lst, min(count, len(lst)), left)
-    _removed(c, key, lst, left, len(out))
-    return out
+def _pop_command(name: str, left: bool, end: str):
+    """Declare LPOP/RPOP (one body, specialised by closure); ``end`` is "head" or "tail"."""
+    def pop(c: Client, key: bytes, *args: bytes):
+        if len(args) > 1:
+            raise errors.wrong_arity(name)
+        count = 0
+        if args:
+            count = range_long(args[0], 0, LONG_MAX, errors.MUST_BE_POSITIVE)
+        lst = c.db.get_typed(key, ListType)
+        if lst is None:
+            return NULL_ARRAY if args else None
+        if args and not count:
+            return []
+        if not args:
+            value = _pop(lst, 1, left)[0]
+            _removed(c, key, lst, left, 1)
+            return value
+        out = _pop(lst, min(count, len(lst)), left)
+        _removed(c, key, lst, left, len(out))
+        return out
+
+    pop.__name__ = pop.__qualname__ = name
+    return command(name, arity=-2, flags="write fast", keys=1, key_flags="RW access delete", group="list",
+                   since="1.0.0",
+                   summary=f"Removes and replies with elements from the {end} of a list; an emptied list is deleted.",
+                   complexity="O(N) where N is the number of elements returned",
+                   history=(("6.2.0", "Added the `count` argument."),),
+                   args="key:key [count:integer]@6.2.0")(pop)
 
 
-def _long_range_msg(arg: bytes, lo: int, hi: int, error: errors.CommandError) -> int:
-    """getRangeLongFromObjectOrReply with a custom message (used for both failures)."""
-    v = parse_int(arg, error)
-    if v < lo or v > hi:
-        raise error
-    return v
-
-
-@command("lpop", arity=-2, flags="write fast", keys=1, key_flags="RW access delete", group="list",
-         since="1.0.0", summary="Removes and replies with elements from the head of a list; an emptied list is deleted.", complexity="O(N) where N is the number of elements returned",
-         history=(("6.2.0", "Added the `count` argument."),),
-         args="key:key [count:integer]@6.2.0")
-def lpop(c: Client, key: bytes, *args: bytes):
-    return _pop_command(c, key, args, True, "lpop")
-
-
-@command("rpop", arity=-2, flags="write fast", keys=1, key_flags="RW access delete", group="list",
-         since="1.0.0", summary="Removes and replies with elements from the tail of a list; an emptied list is deleted.", complexity="O(N) where N is the number of elements returned",
-         history=(("6.2.0", "Added the `count` argument."),),
-         args="key:key [count:integer]@6.2.0")
-def rpop(c: Client, key: bytes, *args: bytes):
-    return _pop_command(c, key, args, False, "rpop")
+lpop = _pop_command("lpop", True, "head")
+rpop = _pop_command("rpop", False, "tail")
 
 
 def _lmpop_keys(argv: list[bytes]) -> list[int]:
@@ -170,26 +140,6 @@ def _lmpop_keys(argv: list[bytes]) -> list[int]:
     return list(range(2, 2 + n))
 
 
-def _parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], bool, int]:
-    """LMPOP/BLMPOP arguments after the timeout: numkeys key... LEFT|RIGHT [COUNT n]."""
-    numkeys = _long_range_msg(numkeys_arg, 1, _LONG_MAX, errors.NUMKEYS_NOT_POSITIVE)
-    if numkeys >= len(rest):
-        raise errors.SYNTAX
-    keys = rest[:numkeys]
-    left = _where(rest[numkeys])
-    count = -1
-    i = numkeys + 1
-    while i < len(rest):
-        if count == -1 and rest[i].lower() == b"count" and i + 1 < len(rest):
-            count = _long_range_msg(rest[i + 1], 1, _LONG_MAX, errors.COUNT_NOT_POSITIVE)
-            i += 2
-        else:
-            raise errors.SYNTAX
-    if count == -1:
-        count = 1
-    return keys, left, count
-
-
 @command("lmpop", arity=-4, flags="write", group="list", since="7.0.0",
          summary="Removes elements from the first non-empty list among several keys; an emptied list is deleted.",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
@@ -197,7 +147,7 @@ def _parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...]) -> tuple[tuple[byte
          getkeys=_lmpop_keys,
          args="numkeys:integer key:key... (where: LEFT | RIGHT) [COUNT count:integer]")
 def lmpop(c: Client, numkeys_arg: bytes, *rest: bytes):
-    keys, left, count = _parse_mpop(numkeys_arg, rest)
+    keys, left, count = parse_mpop(numkeys_arg, rest, b"right", b"left")
     db = c.db
     for key in keys:
         lst = db.get_typed(key, ListType)
@@ -283,13 +233,13 @@ def lpos(c: Client, key: bytes, element: bytes, *opts: bytes):
         opt = opts[i].lower()
         more = i + 1 < len(opts)
         if opt == b"rank" and more:
-            rank = _long_range(opts[i + 1], -_LONG_MAX, _LONG_MAX)
+            rank = range_long(opts[i + 1], -LONG_MAX, LONG_MAX)
             if rank == 0:
                 raise errors.RANK_ZERO
         elif opt == b"count" and more:
-            count = _long_range_msg(opts[i + 1], 0, _LONG_MAX, errors.COUNT_NEGATIVE)
+            count = range_long(opts[i + 1], 0, LONG_MAX, errors.COUNT_NEGATIVE)
         elif opt == b"maxlen" and more:
-            maxlen = _long_range_msg(opts[i + 1], 0, _LONG_MAX, errors.MAXLEN_NEGATIVE)
+            maxlen = range_long(opts[i + 1], 0, LONG_MAX, errors.MAXLEN_NEGATIVE)
         else:
             raise errors.SYNTAX
         i += 2
@@ -382,7 +332,7 @@ def linsert(c: Client, key: bytes, where: bytes, pivot: bytes, element: bytes) -
          complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
          args="key:key count:integer element")
 def lrem(c: Client, key: bytes, count: bytes, element: bytes) -> int:
-    n = _long_range(count, -_LONG_MAX, _LONG_MAX)
+    n = range_long(count, -LONG_MAX, LONG_MAX)
     db = c.db
     lst = db.get_typed(key, ListType)
     if lst is None:
@@ -508,15 +458,6 @@ def rpoplpush(c: Client, src: bytes, dst: bytes):
 # retry closure that engine.blocking runs after each command that made one of its keys ready.
 # A pop served late propagates itself (Server.call already ran for the pushing command).
 
-def _timeout(c: Client, arg: bytes) -> float:
-    """Seconds, rounded up to whole milliseconds as Valkey does."""
-    return math.ceil(parse_timeout(arg) * 1000) / 1000
-
-
-def _deny_blocking(c: Client) -> bool:
-    return c.multi is not None or c.in_script
-
-
 def _block_pop(c: Client, keys: tuple[bytes, ...], left: bool, count: int, timeout: float):
     """Valkey's blockingPopGenericCommand; ``count`` -1 means BLPOP/BRPOP's one element."""
     def attempt():
@@ -535,63 +476,38 @@ def _block_pop(c: Client, keys: tuple[bytes, ...], left: bool, count: int, timeo
             return [key, out], [name, key, b"%d" % len(out)]
         return MISS
 
-    got = attempt()
-    if got is not MISS:
-        c.propagate_argv = got[1]
-        return got[0]
-    if _deny_blocking(c):
-        return NULL_ARRAY
-
-    def retry():
-        got = attempt()
-        if got is MISS:
-            return MISS
-        c.server.propagate(c.db.id, got[1])
-        return got[0]
-
-    return block(c, list(keys), timeout, retry, NULL_ARRAY)
+    return pop_or_block(c, keys, attempt, timeout, NULL_ARRAY)
 
 
-@command("blpop", arity=-3, flags="write blocking", keys=(1, -2, 1), key_flags="RW access delete",
-         group="list", since="2.0.0",
-         summary="Removes and replies with the head element of the first non-empty list, waiting if all are empty.",
-         complexity="O(N) where N is the number of provided keys.",
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
-         args="key:key... timeout:double")
-def blpop(c: Client, *args: bytes):
-    timeout = _timeout(c, args[-1])
-    return _block_pop(c, args[:-1], True, -1, timeout)
+def _bpop_command(name: str, left: bool, end: str):
+    """Declare BLPOP/BRPOP; ``end`` is "head" or "tail"."""
+    def bpop(c: Client, *args: bytes):
+        timeout = parse_pop_timeout(args[-1])
+        return _block_pop(c, args[:-1], left, -1, timeout)
+
+    bpop.__name__ = bpop.__qualname__ = name
+    return command(name, arity=-3, flags="write blocking", keys=(1, -2, 1), key_flags="RW access delete",
+                   group="list", since="2.0.0",
+                   summary=f"Removes and replies with the {end} element of the first non-empty list, "
+                           "waiting if all are empty.",
+                   complexity="O(N) where N is the number of provided keys.",
+                   history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+                   args="key:key... timeout:double")(bpop)
 
 
-@command("brpop", arity=-3, flags="write blocking", keys=(1, -2, 1), key_flags="RW access delete",
-         group="list", since="2.0.0",
-         summary="Removes and replies with the tail element of the first non-empty list, waiting if all are empty.",
-         complexity="O(N) where N is the number of provided keys.",
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
-         args="key:key... timeout:double")
-def brpop(c: Client, *args: bytes):
-    timeout = _timeout(c, args[-1])
-    return _block_pop(c, args[:-1], False, -1, timeout)
+blpop = _bpop_command("blpop", True, "head")
+brpop = _bpop_command("brpop", False, "tail")
 
 
 def _block_move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool, timeout: float,
                 argv: list[bytes]):
     """Valkey's blmoveGenericCommand: LMOVE now, or park on ``src`` alone."""
-    if c.db.get_typed(src, ListType) is not None:
-        value = _move(c, src, dst, from_left, to_left)
-        c.propagate_argv = argv
-        return value
-    if _deny_blocking(c):
-        return None
-
-    def retry():
+    def attempt():
         if c.db.get_typed(src, ListType) is None:
             return MISS
-        value = _move(c, src, dst, from_left, to_left)
-        c.server.propagate(c.db.id, argv)
-        return value
+        return _move(c, src, dst, from_left, to_left), argv
 
-    return block(c, [src], timeout, retry, None)
+    return pop_or_block(c, (src,), attempt, timeout, None)
 
 
 @command("blmove", arity=6, flags="write denyoom blocking", keys=(1, 2, 1), group="list", since="6.2.0",
@@ -601,7 +517,7 @@ def _block_move(c: Client, src: bytes, dst: bytes, from_left: bool, to_left: boo
 def blmove(c: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes, timeout: bytes):
     from_left = _where(wherefrom)
     to_left = _where(whereto)
-    t = _timeout(c, timeout)
+    t = parse_pop_timeout(timeout)
     return _block_move(c, src, dst, from_left, to_left, t, [b"LMOVE", src, dst, wherefrom, whereto])
 
 
@@ -612,7 +528,7 @@ def blmove(c: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes, 
          history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
          args="source:key destination:key timeout:double")
 def brpoplpush(c: Client, src: bytes, dst: bytes, timeout: bytes):
-    t = _timeout(c, timeout)
+    t = parse_pop_timeout(timeout)
     return _block_move(c, src, dst, False, True, t, [b"RPOPLPUSH", src, dst])
 
 
@@ -627,6 +543,6 @@ def _blmpop_keys(argv: list[bytes]) -> list[int]:
          getkeys=_blmpop_keys,
          args="timeout:double numkeys:integer key:key... (where: LEFT | RIGHT) [COUNT count:integer]")
 def blmpop(c: Client, timeout: bytes, numkeys_arg: bytes, *rest: bytes):
-    keys, left, count = _parse_mpop(numkeys_arg, rest)
-    t = _timeout(c, timeout)
+    keys, left, count = parse_mpop(numkeys_arg, rest, b"right", b"left")
+    t = parse_pop_timeout(timeout)
     return _block_pop(c, keys, left, count, t)

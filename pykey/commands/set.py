@@ -8,26 +8,16 @@ from .. import errors
 from ..datatypes.glob import compile_glob
 from ..datatypes.settype import HASHTABLE, INTSET, LISTPACK, SetType, is_int
 from ..engine.client import Client
+from ..engine.cmdargs import LONG_MAX, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.replies import Raw, SetReply
 from .util import parse_int
 
-_LONG_MAX = 2**63 - 1
 _U64_MAX = 2**64 - 1
 
 
 def _spec(flags: str, pos: int, last: int = 0) -> KeySpec:
     return KeySpec(tuple(flags.split()), ("index", pos), ("range", last, 1, 0))
-
-
-def _range_long(arg: bytes, lo: int, hi: int, msg: str | None = None) -> int:
-    """getRangeLongFromObjectOrReply: ``msg`` (when given) also reports a non-integer."""
-    v = parse_int(arg, errors.err(msg) if msg is not None else errors.NOT_INTEGER)
-    if v < lo or v > hi:
-        if msg is not None:
-            raise errors.err(msg)
-        raise errors.err(f"value is out of range, value must between {lo} and {hi}")
-    return v
 
 
 # ---------------------------------------------------------------- SCAN family helper
@@ -252,7 +242,7 @@ def _random_member(s: SetType) -> bytes:
 
 
 def _spop_count(c: Client, key: bytes, arg: bytes):
-    count = _range_long(arg, 0, _LONG_MAX, "value is out of range, must be positive")
+    count = range_long(arg, 0, LONG_MAX, errors.MUST_BE_POSITIVE)
     s = _get(c, key)
     if s is None or count == 0:
         return SetReply()
@@ -302,7 +292,7 @@ def srandmember(c: Client, key: bytes, *rest: bytes):
         if s is None:
             return None
         return random.choice(tuple(s)) if len(s) < 64 else _random_member(s)
-    n = _range_long(rest[0], -_LONG_MAX, _LONG_MAX)
+    n = range_long(rest[0], -LONG_MAX, LONG_MAX)
     s = _get(c, key)
     if s is None or n == 0:
         return []
@@ -367,14 +357,14 @@ def _sintercard_keys(argv: list[bytes]) -> list[int]:
                     "number of sets.",
          args="numkeys:integer key:key... [LIMIT limit:integer]")
 def sintercard(c: Client, numkeys_arg: bytes, *args: bytes) -> int:
-    numkeys = _range_long(numkeys_arg, 1, _LONG_MAX, "numkeys should be greater than 0")
+    numkeys = range_long(numkeys_arg, 1, LONG_MAX, errors.NUMKEYS_NOT_POSITIVE)
     if numkeys > len(args):
         raise errors.err("Number of keys can't be greater than number of args")
     limit = 0
     j = numkeys
     while j < len(args):
         if args[j].lower() == b"limit" and j + 1 < len(args):
-            limit = _range_long(args[j + 1], 0, _LONG_MAX, "LIMIT can't be negative")
+            limit = range_long(args[j + 1], 0, LONG_MAX, errors.LIMIT_NEGATIVE)
             j += 2
         else:
             raise errors.SYNTAX

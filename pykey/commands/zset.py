@@ -15,16 +15,15 @@ from collections.abc import Iterable
 from .. import errors
 from ..datatypes.settype import SetType
 from ..datatypes.zset import LISTPACK, LexBound, ZSet, limits_of
-from ..engine.blocking import MISS, block, parse_timeout
+from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
 from ..engine.client import Client
+from ..engine.cmdargs import LONG_MAX, parse_mpop, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.dtoa import d2string
 from ..protocol.replies import NULL_ARRAY
 from .keys import parse_cursor
-from .list import _deny_blocking
 from .util import parse_int
 
-_LONG_MAX = 2**63 - 1
 _GROUP = "sorted_set"
 
 
@@ -129,14 +128,6 @@ def _lex_bound(arg: bytes) -> LexBound:
 
 def _lex_range(lo: bytes, hi: bytes) -> tuple[LexBound, LexBound]:
     return _lex_bound(lo), _lex_bound(hi)
-
-
-def _range_long(arg: bytes, lo: int, hi: int, error: errors.CommandError | None = None) -> int:
-    """getRangeLongFromObjectOrReply: ``error`` (when given) also reports a non-integer."""
-    v = parse_int(arg, error or errors.NOT_INTEGER)
-    if v < lo or v > hi:
-        raise error or errors.long_out_of_range(lo, hi)
-    return v
 
 
 def _atoi(arg: bytes) -> int:
@@ -649,7 +640,7 @@ def _zpop(c: Client, key: bytes, args: tuple[bytes, ...], maximum: bool):
         raise errors.SYNTAX
     count = -1
     if args:
-        count = _range_long(args[0], 0, _LONG_MAX, errors.MUST_BE_POSITIVE)
+        count = range_long(args[0], 0, LONG_MAX, errors.MUST_BE_POSITIVE)
     z = _get(c, key)
     if z is None or count == 0:
         return []
@@ -679,30 +670,6 @@ def zpopmax(c: Client, key: bytes, *args: bytes):
     return _zpop(c, key, args, True)
 
 
-def _parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], bool, int]:
-    """ZMPOP/BZMPOP arguments from numkeys on: numkeys key... MIN|MAX [COUNT n]."""
-    numkeys = _range_long(numkeys_arg, 1, _LONG_MAX, errors.NUMKEYS_NOT_POSITIVE)
-    if numkeys >= len(rest):
-        raise errors.SYNTAX
-    keys = rest[:numkeys]
-    where = rest[numkeys].lower()
-    if where == b"min":
-        maximum = False
-    elif where == b"max":
-        maximum = True
-    else:
-        raise errors.SYNTAX
-    count = -1
-    j = numkeys + 1
-    while j < len(rest):
-        if count == -1 and rest[j].lower() == b"count" and j + 1 < len(rest):
-            count = _range_long(rest[j + 1], 1, _LONG_MAX, errors.COUNT_NOT_POSITIVE)
-            j += 2
-        else:
-            raise errors.SYNTAX
-    return keys, maximum, 1 if count == -1 else count
-
-
 def _first_zset(c: Client, keys: Iterable[bytes]) -> tuple[bytes, ZSet] | None:
     """The first key that exists (WRONGTYPE if it is not a sorted set), as genericZpopCommand."""
     for key in keys:
@@ -723,7 +690,7 @@ def _pop_verb(maximum: bool) -> bytes:
          key_specs=(_keynum_spec("RW access delete", 1),), getkeys=_numkeys_getkeys(1, 2),
          args="numkeys:integer key:key... (where: MIN | MAX) [COUNT count:integer]")
 def zmpop(c: Client, numkeys: bytes, *rest: bytes):
-    keys, maximum, count = _parse_mpop(numkeys, rest)
+    keys, maximum, count = parse_mpop(numkeys, rest, b"min", b"max")
     found = _first_zset(c, keys)
     if found is None:
         return NULL_ARRAY
@@ -734,11 +701,6 @@ def zmpop(c: Client, numkeys: bytes, *rest: bytes):
 
 
 # ---------------------------------------------------------------------- blocking pops
-def _timeout(arg: bytes) -> float:
-    """Seconds, rounded up to whole milliseconds as Valkey does."""
-    return math.ceil(parse_timeout(arg) * 1000) / 1000
-
-
 def _block_pop(c: Client, keys: tuple[bytes, ...], maximum: bool, count: int, timeout: float):
     """Valkey's blockingGenericZpopCommand; ``count`` -1 is BZPOPMIN/BZPOPMAX's single pop."""
     def attempt():
@@ -753,25 +715,12 @@ def _block_pop(c: Client, keys: tuple[bytes, ...], maximum: bool, count: int, ti
             return [key, [[m, s] for m, s in pairs]], [_pop_verb(maximum), key, b"%d" % len(pairs)]
         return MISS
 
-    got = attempt()
-    if got is not MISS:
-        c.propagate_argv = got[1]
-        return got[0]
-    if _deny_blocking(c):
-        return NULL_ARRAY
-
-    def retry():
+    def holds_zset() -> bool:
         # Valkey re-runs the command only when a key it waits on holds a sorted set
         db = c.db
-        if not any(isinstance(db.lookup(k), ZSet) for k in keys):
-            return MISS
-        got = attempt()
-        if got is MISS:
-            return MISS
-        c.server.propagate(db.id, got[1])
-        return got[0]
+        return any(isinstance(db.lookup(k), ZSet) for k in keys)
 
-    return block(c, list(keys), timeout, retry, NULL_ARRAY, kind="zset")
+    return pop_or_block(c, keys, attempt, timeout, NULL_ARRAY, kind="zset", precheck=holds_zset)
 
 
 _BPOP_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an integer."),)
@@ -783,7 +732,7 @@ _BPOP_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an i
          complexity="O(log(N)) with N being the number of elements in the sorted set.", history=_BPOP_HISTORY,
          args="key:key... timeout:double")
 def bzpopmin(c: Client, *args: bytes):
-    return _block_pop(c, args[:-1], False, -1, _timeout(args[-1]))
+    return _block_pop(c, args[:-1], False, -1, parse_pop_timeout(args[-1]))
 
 
 @command("bzpopmax", arity=-3, flags="write fast blocking", keys=(1, -2, 1), key_flags="RW access delete",
@@ -792,7 +741,7 @@ def bzpopmin(c: Client, *args: bytes):
          complexity="O(log(N)) with N being the number of elements in the sorted set.", history=_BPOP_HISTORY,
          args="key:key... timeout:double")
 def bzpopmax(c: Client, *args: bytes):
-    return _block_pop(c, args[:-1], True, -1, _timeout(args[-1]))
+    return _block_pop(c, args[:-1], True, -1, parse_pop_timeout(args[-1]))
 
 
 @command("bzmpop", arity=-5, flags="write blocking", group=_GROUP, since="7.0.0",
@@ -802,8 +751,8 @@ def bzpopmax(c: Client, *args: bytes):
          key_specs=(_keynum_spec("RW access delete", 2),), getkeys=_numkeys_getkeys(2, 3),
          args="timeout:double numkeys:integer key:key... (where: MIN | MAX) [COUNT count:integer]")
 def bzmpop(c: Client, timeout: bytes, numkeys: bytes, *rest: bytes):
-    keys, maximum, count = _parse_mpop(numkeys, rest)
-    return _block_pop(c, keys, maximum, count, _timeout(timeout))
+    keys, maximum, count = parse_mpop(numkeys, rest, b"min", b"max")
+    return _block_pop(c, keys, maximum, count, parse_pop_timeout(timeout))
 
 
 # ====================================================================== ZRANDMEMBER
@@ -820,13 +769,13 @@ def zrandmember(c: Client, key: bytes, *args: bytes):
         if z is None:
             return None
         return z.at(random.randrange(len(z)))[0]
-    count = _range_long(args[0], -_LONG_MAX, _LONG_MAX)
+    count = range_long(args[0], -LONG_MAX, LONG_MAX)
     withscores = False
     if len(args) > 2 or (len(args) == 2 and args[1].lower() != b"withscores"):
         raise errors.SYNTAX
     if len(args) == 2:
         withscores = True
-        if count < -(_LONG_MAX // 2) or count > _LONG_MAX // 2:     # C division truncates
+        if count < -(LONG_MAX // 2) or count > LONG_MAX // 2:     # C division truncates
             raise errors.VALUE_OUT_OF_RANGE
     z = _get(c, key)
     if z is None or count == 0:
@@ -912,7 +861,7 @@ def _setop(c: Client, name: str, dst: bytes | None, numkeys_arg: bytes, rest: tu
             withscores = True
             j += 1
         elif cardinality_only and remaining >= 2 and opt == b"limit":
-            limit = _range_long(rest[j + 1], 0, _LONG_MAX, errors.LIMIT_NEGATIVE)
+            limit = range_long(rest[j + 1], 0, LONG_MAX, errors.LIMIT_NEGATIVE)
             j += 2
         else:
             raise errors.SYNTAX

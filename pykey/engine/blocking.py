@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
@@ -75,6 +75,37 @@ def deny_blocking(client: Client) -> bool:
     """Valkey's CLIENT_DENY_BLOCKING: inside MULTI/EXEC and scripts a blocking command acts
     as its non-blocking form (it answers its timeout reply at once)."""
     return client.multi is not None or client.in_script
+
+
+def parse_pop_timeout(arg: bytes) -> float:
+    """The timeout of BLPOP, BZPOPMIN & co.: seconds, rounded up to whole milliseconds as
+    Valkey does."""
+    return math.ceil(parse_timeout(arg) * 1000) / 1000
+
+
+def pop_or_block(client: Client, keys: Iterable[bytes], attempt: Callable[[], Any], timeout: float,
+                 timeout_reply: Any, kind: str = "list",
+                 precheck: Callable[[], bool] | None = None) -> object:
+    """Valkey's blocking pops and moves (BLPOP, BLMOVE, BZPOPMIN...): ``attempt()`` gives
+    ``(reply, argv to propagate)`` or MISS. Served at once, the command propagates as that
+    argv; else the client parks on ``keys`` and a pop served later propagates itself
+    (Server.call already ran for the command that fed it). ``precheck``, when given, must
+    pass before a parked client's attempt is retried."""
+    got = attempt()
+    if got is not MISS:
+        client.propagate_argv = got[1]
+        return got[0]
+
+    def retry() -> Any:
+        if precheck is not None and not precheck():
+            return MISS
+        got = attempt()
+        if got is MISS:
+            return MISS
+        client.server.propagate(client.db.id, got[1])
+        return got[0]
+
+    return block(client, list(keys), timeout, retry, timeout_reply, kind)
 
 
 def block(client: Client, keys: list[bytes], timeout: float, retry: Callable[[], Any],

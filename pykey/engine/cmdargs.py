@@ -1,0 +1,46 @@
+"""Argument parsing several command groups share (lists, sets, sorted sets): Valkey's
+getRangeLongFromObjectOrReply, and the ``numkeys key... <where> [COUNT n]`` tail of
+LMPOP/ZMPOP and their blocking forms. Kept here, not in pykey/commands/, which holds only
+command modules."""
+from __future__ import annotations
+
+from .. import errors
+from ..commands.util import parse_int
+
+LONG_MAX = 2**63 - 1
+
+
+def range_long(arg: bytes, lo: int, hi: int, error: errors.CommandError | None = None) -> int:
+    """getRangeLongFromObjectOrReply: ``error`` (when given) also reports a non-integer;
+    else Valkey's 'must between lo and hi'."""
+    v = parse_int(arg, error or errors.NOT_INTEGER)
+    if v < lo or v > hi:
+        raise error or errors.long_out_of_range(lo, hi)
+    return v
+
+
+def parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...], first: bytes,
+               second: bytes) -> tuple[tuple[bytes, ...], bool, int]:
+    """LMPOP/ZMPOP arguments from numkeys on (BLMPOP/BZMPOP's after the timeout):
+    ``numkeys key... first|second [COUNT n]`` -> (keys, True if ``second`` was given, count);
+    ``first``/``second`` are the lower-case words (b"left"/b"right", b"min"/b"max")."""
+    numkeys = range_long(numkeys_arg, 1, LONG_MAX, errors.NUMKEYS_NOT_POSITIVE)
+    if numkeys >= len(rest):
+        raise errors.SYNTAX
+    keys = rest[:numkeys]
+    where = rest[numkeys].lower()
+    if where == first:
+        chosen = False
+    elif where == second:
+        chosen = True
+    else:
+        raise errors.SYNTAX
+    count = -1
+    i = numkeys + 1
+    while i < len(rest):
+        if count == -1 and rest[i].lower() == b"count" and i + 1 < len(rest):
+            count = range_long(rest[i + 1], 1, LONG_MAX, errors.COUNT_NOT_POSITIVE)
+            i += 2
+        else:
+            raise errors.SYNTAX
+    return keys, chosen, 1 if count == -1 else count
