@@ -26,6 +26,7 @@ from typing import Any
 
 from .. import errors
 from ..datatypes.hashtype import HASHTABLE, HashType
+from ..datatypes.members import remove_each
 from ..engine.client import Client
 from ..engine.cmdargs import LONG_MAX, range_long
 from ..engine.registry import command
@@ -269,13 +270,8 @@ def hdel(c: Client, key: bytes, *fields: bytes) -> int:
     h = _get(c, key)
     if h is None:
         return 0
-    deleted = 0
     volatile = h.ttl is not None
-    for f in fields:
-        if h.delete_field(f):
-            deleted += 1
-            if not h:
-                break
+    deleted = remove_each(h, h.delete_field, fields)
     if deleted:
         db = c.db
         if volatile:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from .. import errors
 from ..datatypes.glob import compile_glob
+from ..datatypes.members import remove_each
 from ..datatypes.settype import HASHTABLE, INTSET, LISTPACK, SetType, is_int
 from ..engine.client import Client
 from ..engine.cmdargs import LONG_MAX, range_long
@@ -124,12 +125,7 @@ def srem(c: Client, key: bytes, *members: bytes) -> int:
     s = _get(c, key)
     if s is None:
         return 0
-    deleted = 0
-    for m in members:
-        if s.discard(m):
-            deleted += 1
-            if not s:
-                break
+    deleted = remove_each(s, s.discard, members)
     if deleted:
         db = c.db
         db.signal_modified(key)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from .. import errors
+from ..datatypes.members import remove_each
 from ..datatypes.settype import SetType
 from ..datatypes.zset import LISTPACK, LexBound, ZSet, limits_of
 from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
@@ -341,12 +342,7 @@ def zrem(c: Client, key: bytes, *members: bytes) -> int:
     z = _get(c, key)
     if z is None:
         return 0
-    deleted = 0
-    for m in members:
-        if z.discard(m):
-            deleted += 1
-            if not z:
-                break
+    deleted = remove_each(z, z.discard, members)
     if deleted:
         _removed(c, key, z, "zrem", deleted)
     return deleted
