@@ -33,8 +33,9 @@ def parse_cursor(arg: bytes) -> int:
 
 
 def scan_options(opts: tuple[bytes, ...], kind: str) -> tuple[int, Callable[[bytes], object] | None, bool]:
-    """COUNT / MATCH / NOVALUES of SSCAN and HSCAN, checked in Valkey's order."""
-    count, match, novalues = 10, None, False
+    """COUNT / MATCH / NOVALUES (HSCAN) / NOSCORES (ZSCAN) of SSCAN, HSCAN and ZSCAN, checked
+    in Valkey's order; the third value is the flag of ``kind`` ("hash" or "zset")."""
+    count, match, flag = 10, None, False
     i, n = 0, len(opts)
     while i < n:
         opt = opts[i].lower()
@@ -51,13 +52,16 @@ def scan_options(opts: tuple[bytes, ...], kind: str) -> tuple[int, Callable[[byt
         elif opt == b"novalues":
             if kind != "hash":
                 raise errors.err("NOVALUES option can only be used in HSCAN")
-            novalues = True
+            flag = True
             i += 1
         elif opt == b"noscores":
-            raise errors.err("NOSCORES option can only be used in ZSCAN")
+            if kind != "zset":
+                raise errors.err("NOSCORES option can only be used in ZSCAN")
+            flag = True
+            i += 1
         else:
             raise errors.SYNTAX
-    return count, match, novalues
+    return count, match, flag
 
 
 def scan_page(c: Client, cursor: int, source: Iterable[bytes], small: bool, count: int) -> tuple[int, list]:

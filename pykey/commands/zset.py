@@ -23,6 +23,7 @@ from ..engine.registry import KeySpec, command
 from ..protocol.dtoa import d2string
 from ..protocol.replies import NULL_ARRAY
 from .keys import parse_cursor
+from .set import scan_options
 from .util import parse_int
 
 _GROUP = "sorted_set"
@@ -992,32 +993,11 @@ def _scan_score(score: float) -> bytes:
          history=(("8.0.0", "Added noscores option."),),
          args="key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [NOSCORES]")
 def zscan(c: Client, key: bytes, cursor_arg: bytes, *opts: bytes) -> list:
-    from ..datatypes.glob import compile_glob
     cursor = parse_cursor(cursor_arg)
     z = _get(c, key)
     if z is None:
         return [b"0", []]
-    count, match, noscores = 10, None, False
-    i = 0
-    while i < len(opts):
-        opt = opts[i].lower()
-        more = len(opts) - i
-        if opt == b"count" and more >= 2:
-            count = parse_int(opts[i + 1])
-            if count < 1:
-                raise errors.SYNTAX
-            i += 2
-        elif opt == b"match" and more >= 2:
-            pat = opts[i + 1]
-            match = None if pat == b"*" else compile_glob(pat)
-            i += 2
-        elif opt == b"novalues":
-            raise errors.err("NOVALUES option can only be used in HSCAN")
-        elif opt == b"noscores":
-            noscores = True
-            i += 1
-        else:
-            raise errors.SYNTAX
+    count, match, noscores = scan_options(opts, "zset")
     out: list[bytes] = []
     if z.enc == LISTPACK:
         nxt = 0
