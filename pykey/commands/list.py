@@ -7,7 +7,7 @@ from .. import errors
 from ..datatypes.listtype import ListType
 from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
 from ..engine.client import Client
-from ..engine.cmdargs import LONG_MAX, parse_mpop, range_long
+from ..engine.cmdargs import LONG_MAX, index_span, parse_mpop, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.replies import NULL_ARRAY, OK
 from .util import parse_int
@@ -172,21 +172,15 @@ def llen(c: Client, key: bytes) -> int:
 def _range(lst: ListType, start: int, end: int) -> list[bytes]:
     """Elements start..end inclusive (Valkey's index rules), walking from the nearer end."""
     n = len(lst)
-    if start < 0:
-        start += n
-    if end < 0:
-        end += n
-    if start < 0:
-        start = 0
-    if start > end or start >= n:
+    span = index_span(start, end, n)
+    if span is None:
         return []
-    if end >= n:
-        end = n - 1
-    if start > n - 1 - end:
-        out = list(islice(reversed(lst), n - 1 - end, n - start))
+    i, j = span
+    if i > n - j:
+        out = list(islice(reversed(lst), n - j, n - i))
         out.reverse()
         return out
-    return list(islice(lst, start, end + 1))
+    return list(islice(lst, i, j))
 
 
 @command("lrange", arity=4, flags="readonly", keys=1, key_flags="RO access", group="list", since="1.0.0",
@@ -374,18 +368,8 @@ def ltrim(c: Client, key: bytes, start: bytes, stop: bytes):
     if lst is None:
         return OK
     n = len(lst)
-    if s < 0:
-        s += n
-    if e < 0:
-        e += n
-    if s < 0:
-        s = 0
-    if s > e or s >= n:
-        left, right = n, 0
-    else:
-        if e >= n:
-            e = n - 1
-        left, right = s, n - e - 1
+    span = index_span(s, e, n)
+    left, right = (n, 0) if span is None else (span[0], n - span[1])
     kept = n - left - right
     if kept < left + right:
         items = list(islice(lst, left, left + kept))

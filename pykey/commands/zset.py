@@ -18,7 +18,7 @@ from ..datatypes.settype import SetType
 from ..datatypes.zset import LISTPACK, LexBound, ZSet, limits_of
 from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
 from ..engine.client import Client
-from ..engine.cmdargs import LONG_MAX, parse_mpop, range_long
+from ..engine.cmdargs import LONG_MAX, index_span, parse_mpop, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.dtoa import d2string
 from ..protocol.replies import NULL_ARRAY
@@ -592,16 +592,10 @@ def zremrangebyrank(c: Client, key: bytes, start: bytes, stop: bytes) -> int:
     z = _get(c, key)
     if z is None:
         return 0
-    n = len(z)
-    if s < 0:
-        s += n
-    if e < 0:
-        e += n
-    if s < 0:
-        s = 0
-    if s > e or s >= n:
+    span = index_span(s, e, len(z))
+    if span is None:
         return 0
-    return _remrange(c, key, z, (s, min(e, n - 1) + 1), "zremrangebyrank")
+    return _remrange(c, key, z, span, "zremrangebyrank")
 
 
 @command("zremrangebyscore", arity=4, flags="write", keys=1, key_flags="RW delete", group=_GROUP,

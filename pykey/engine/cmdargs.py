@@ -44,3 +44,18 @@ def parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...], first: bytes,
         else:
             raise errors.SYNTAX
     return keys, chosen, 1 if count == -1 else count
+
+
+def index_span(start: int, stop: int, n: int) -> tuple[int, int] | None:
+    """Valkey's rules for the inclusive ``start..stop`` indexes of LRANGE, LTRIM, ZRANGE...
+    over ``n`` elements (negatives count from the end, out-of-range ends are clamped):
+    the half-open positions ``(i, j)``, or None when nothing is in range."""
+    if start < 0:
+        start += n
+    if stop < 0:
+        stop += n
+    if start < 0:
+        start = 0
+    if start > stop or start >= n:
+        return None
+    return start, (stop if stop < n else n - 1) + 1
