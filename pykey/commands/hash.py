@@ -28,10 +28,10 @@ from .. import errors
 from ..datatypes.hashtype import HASHTABLE, HashType
 from ..datatypes.members import remove_each
 from ..engine.client import Client
-from ..engine.cmdargs import LONG_MAX, range_long
 from ..engine.registry import command
 from ..engine.server import EXPIRE_JOBS
 from ..protocol.replies import OK, Raw
+from .cmdargs import LONG_MAX, range_long
 from .set import parse_cursor, scan_options, scan_page
 from .util import parse_int
 

@@ -7,9 +7,9 @@ from .. import errors
 from ..datatypes.listtype import ListType
 from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
 from ..engine.client import Client
-from ..engine.cmdargs import LONG_MAX, index_span, parse_mpop, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.replies import NULL_ARRAY, OK
+from .cmdargs import LONG_MAX, index_span, parse_mpop, range_long
 from .util import parse_int
 
 _ACCESS_DELETE = KeySpec(("RW", "access", "delete"), ("index", 1), ("range", 0, 1, 0))

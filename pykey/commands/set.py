@@ -9,9 +9,9 @@ from ..datatypes.glob import compile_glob
 from ..datatypes.members import remove_each
 from ..datatypes.settype import HASHTABLE, INTSET, LISTPACK, SetType, is_int
 from ..engine.client import Client
-from ..engine.cmdargs import LONG_MAX, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.replies import Raw, SetReply
+from .cmdargs import LONG_MAX, range_long
 from .util import parse_int
 
 _U64_MAX = 2**64 - 1

@@ -18,10 +18,10 @@ from ..datatypes.settype import SetType
 from ..datatypes.zset import LISTPACK, LexBound, ZSet, limits_of
 from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
 from ..engine.client import Client
-from ..engine.cmdargs import LONG_MAX, index_span, parse_mpop, range_long
 from ..engine.registry import KeySpec, command
 from ..protocol.dtoa import d2string
 from ..protocol.replies import NULL_ARRAY
+from .cmdargs import LONG_MAX, index_span, parse_mpop, range_long
 from .keys import parse_cursor
 from .set import scan_options
 from .util import parse_int

@@ -1,11 +1,11 @@
 """Argument parsing several command groups share (lists, sets, sorted sets): Valkey's
-getRangeLongFromObjectOrReply, and the ``numkeys key... <where> [COUNT n]`` tail of
-LMPOP/ZMPOP and their blocking forms. Kept here, not in pykey/commands/, which holds only
-command modules."""
+getRangeLongFromObjectOrReply, the start..stop index rules, and the ``numkeys key... <where> [COUNT n]`` tail of
+LMPOP/ZMPOP and their blocking forms. A helper module (it declares no command) like util.py:
+the package imports it with the command modules, harmlessly."""
 from __future__ import annotations
 
 from .. import errors
-from ..commands.util import parse_int
+from .util import parse_int
 
 LONG_MAX = 2**63 - 1
 
