@@ -1,5 +1,5 @@
 """Argument parsing several command groups share (lists, sets, sorted sets): Valkey's
-getRangeLongFromObjectOrReply, the start..stop index rules, and the ``numkeys key... <where> [COUNT n]`` tail of
+getRangeLongFromObjectOrReply and the ``numkeys key... <where> [COUNT n]`` tail of
 LMPOP/ZMPOP and their blocking forms. A helper module (it declares no command) like util.py:
 the package imports it with the command modules, harmlessly."""
 from __future__ import annotations
@@ -45,17 +45,3 @@ def parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...], first: bytes,
             raise errors.SYNTAX
     return keys, chosen, 1 if count == -1 else count
 
-
-def index_span(start: int, stop: int, n: int) -> tuple[int, int] | None:
-    """Valkey's rules for the inclusive ``start..stop`` indexes of LRANGE, LTRIM, ZRANGE...
-    over ``n`` elements (negatives count from the end, out-of-range ends are clamped):
-    the half-open positions ``(i, j)``, or None when nothing is in range."""
-    if start < 0:
-        start += n
-    if stop < 0:
-        stop += n
-    if start < 0:
-        start = 0
-    if start > stop or start >= n:
-        return None
-    return start, (stop if stop < n else n - 1) + 1

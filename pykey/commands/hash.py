@@ -32,7 +32,7 @@ from ..engine.registry import command
 from ..engine.server import EXPIRE_JOBS
 from ..protocol.replies import OK, Raw
 from .cmdargs import LONG_MAX, range_long
-from .set import parse_cursor, scan_options, scan_page
+from .set import SCAN_DOC, parse_cursor, scan_options, scan_page
 from .util import parse_int
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
@@ -462,9 +462,7 @@ def hrandfield(c: Client, key: bytes, *rest: bytes):
 
 @command("hscan", arity=-3, flags="readonly", keys=1, key_flags="RO access", group="hash", since="2.8.0",
          tips="nondeterministic_output", summary="Walks through the fields and values of a hash with a cursor.",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
-                    "calls for the cursor to return back to 0. N is the number of elements inside the "
-                    "collection.",
+         complexity=SCAN_DOC,
          args="key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [NOVALUES]")
 def hscan(c: Client, key: bytes, cursor_arg: bytes, *opts: bytes) -> list:
     cursor = parse_cursor(cursor_arg)

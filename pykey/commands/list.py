@@ -5,11 +5,12 @@ from itertools import islice
 
 from .. import errors
 from ..datatypes.listtype import ListType
+from ..datatypes.members import index_span
 from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
 from ..engine.client import Client
 from ..engine.registry import KeySpec, command
 from ..protocol.replies import NULL_ARRAY, OK
-from .cmdargs import LONG_MAX, index_span, parse_mpop, range_long
+from .cmdargs import LONG_MAX, parse_mpop, range_long
 from .util import parse_int
 
 _ACCESS_DELETE = KeySpec(("RW", "access", "delete"), ("index", 1), ("range", 0, 1, 0))

@@ -32,6 +32,10 @@ def parse_cursor(arg: bytes) -> int:
     return v
 
 
+SCAN_DOC = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+            "the cursor to return back to 0. N is the number of elements inside the collection.")
+
+
 def scan_options(opts: tuple[bytes, ...], kind: str) -> tuple[int, Callable[[bytes], object] | None, bool]:
     """COUNT / MATCH / NOVALUES (HSCAN) / NOSCORES (ZSCAN) of SSCAN, HSCAN and ZSCAN, checked
     in Valkey's order; the third value is the flag of ``kind`` ("hash" or "zset")."""
@@ -461,9 +465,7 @@ def sdiffstore(c: Client, dst: bytes, *keys: bytes) -> int:
 
 @command("sscan", arity=-3, flags="readonly", keys=1, key_flags="RO access", group="set", since="2.8.0",
          tips="nondeterministic_output", summary="Walks through the members of a set with a cursor.",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
-                    "calls for the cursor to return back to 0. N is the number of elements inside the "
-                    "collection.",
+         complexity=SCAN_DOC,
          args="key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
 def sscan(c: Client, key: bytes, cursor_arg: bytes, *opts: bytes) -> list:
     cursor = parse_cursor(cursor_arg)

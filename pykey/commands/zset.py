@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from .. import errors
-from ..datatypes.members import remove_each
+from ..datatypes.members import index_span, remove_each
 from ..datatypes.settype import SetType
 from ..datatypes.zset import LISTPACK, LexBound, ZSet, limits_of
 from ..engine.blocking import MISS, parse_pop_timeout, pop_or_block
@@ -21,9 +21,9 @@ from ..engine.client import Client
 from ..engine.registry import KeySpec, command
 from ..protocol.dtoa import d2string
 from ..protocol.replies import NULL_ARRAY
-from .cmdargs import LONG_MAX, index_span, parse_mpop, range_long
+from .cmdargs import LONG_MAX, parse_mpop, range_long
 from .keys import parse_cursor
-from .set import scan_options
+from .set import SCAN_DOC, scan_options
 from .util import parse_int
 
 _GROUP = "sorted_set"
@@ -982,8 +982,7 @@ def _scan_score(score: float) -> bytes:
 
 @command("zscan", arity=-3, flags="readonly", keys=1, key_flags="RO access", group=_GROUP, since="2.8.0",
          tips="nondeterministic_output", summary="Walks through the members and scores of a sorted set with a cursor.",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for "
-                    "the cursor to return back to 0. N is the number of elements inside the collection.",
+         complexity=SCAN_DOC,
          history=(("8.0.0", "Added noscores option."),),
          args="key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [NOSCORES]")
 def zscan(c: Client, key: bytes, cursor_arg: bytes, *opts: bytes) -> list:

@@ -47,6 +47,7 @@ from typing import Any
 from sortedcontainers import SortedKeyList
 
 from pykey.datatypes.framing import separator
+from pykey.datatypes.members import index_span
 
 LISTPACK, SKIPLIST = 0, 1
 ENCODING_NAMES = ("listpack", "skiplist")
@@ -617,19 +618,13 @@ class ZSet:
         """Valkey's ZRANGE index rules: inclusive ``start..stop``, negatives from the end,
         counted from the highest member when ``reverse``."""
         n = len(self._sl)
-        if start < 0:
-            start += n
-        if stop < 0:
-            stop += n
-        if start < 0:
-            start = 0
-        if start > stop or start >= n:
+        span = index_span(start, stop, n)
+        if span is None:
             return []
-        if stop >= n:
-            stop = n - 1
+        i, j = span
         if reverse:
-            return self.slice(n - 1 - stop, n - start, True)
-        return self.slice(start, stop + 1)
+            return self.slice(n - j, n - i, True)
+        return self.slice(i, j)
 
     def score_span(self, lo: float, hi: float, lo_ex: bool = False, hi_ex: bool = False) -> tuple[int, int]:
         """Positions ``[i, j)`` of the members with lo <= score <= hi (``<`` where exclusive)."""
