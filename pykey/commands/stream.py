@@ -142,7 +142,7 @@ def _parse_add_trim(c: Client, argv: tuple[bytes, ...], xadd: bool) -> _TrimArgs
         low = opt.lower()
         if xadd and opt == b"*":
             break
-        if low == b"maxlen" and more:
+        if (low == b"maxlen" or low == b"minid") and more:
             if a.strategy:
                 raise errors.TRIM_BOTH_STRATEGIES
             a.approx = False
@@ -152,25 +152,15 @@ def _parse_add_trim(c: Client, argv: tuple[bytes, ...], xadd: bool) -> _TrimArgs
                 i += 1
             elif more >= 2 and nxt == b"=":
                 i += 1
-            a.maxlen = parse_int(argv[i + 1])
-            if a.maxlen < 0:
-                raise errors.TRIM_MAXLEN_NEGATIVE
+            if low == b"maxlen":
+                a.maxlen = parse_int(argv[i + 1])
+                if a.maxlen < 0:
+                    raise errors.TRIM_MAXLEN_NEGATIVE
+                a.strategy = 1
+            else:
+                a.minid = _strict_id(argv[i + 1])
+                a.strategy = 2
             i += 1
-            a.strategy = 1
-            a.arg_idx = i
-        elif low == b"minid" and more:
-            if a.strategy:
-                raise errors.TRIM_BOTH_STRATEGIES
-            a.approx = False
-            nxt = argv[i + 1]
-            if more >= 2 and nxt == b"~":
-                a.approx = True
-                i += 1
-            elif more >= 2 and nxt == b"=":
-                i += 1
-            a.minid = _strict_id(argv[i + 1])
-            i += 1
-            a.strategy = 2
             a.arg_idx = i
         elif low == b"limit" and more:
             a.limit = parse_int(argv[i + 1])
