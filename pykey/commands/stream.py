@@ -33,6 +33,7 @@ from ..engine.registry import KeySpec, command, container
 from ..persistence import streams as _rdb_codec  # noqa: F401  (teaches RDB/DUMP/RESTORE about streams)
 from ..protocol.encoder import encode
 from ..protocol.replies import NULL_ARRAY, OK, Raw, Simple
+from .server import help_reply
 from .util import parse_int
 
 _LLONG_MAX = 2**63 - 1
@@ -766,14 +767,6 @@ _XGROUP_HELP = (
 )
 
 
-def _help(name: str, lines: tuple[str, ...]) -> list[Simple]:
-    out = [Simple(f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")]
-    out.extend(Simple(s) for s in lines)
-    out.append(Simple("HELP"))
-    out.append(Simple("    Print this help."))
-    return out
-
-
 def _xgroup_prelude(c: Client, sub: bytes, key: bytes, group: bytes, opts: tuple[bytes, ...],
                     create: bool = False, setid: bool = False, need_group: bool = False
                     ) -> tuple[StreamType | None, Group | None, bool, int]:
@@ -892,7 +885,7 @@ def xgroup_delconsumer(c: Client, key: bytes, group: bytes, name: bytes) -> int:
 @command("help", arity=2, flags="loading stale", group="stream", since="5.0.0", parent="xgroup",
          complexity="O(1)", summary="Returns helpful text about the different subcommands.")
 def xgroup_help(c: Client) -> list[Simple]:
-    return _help("XGROUP", _XGROUP_HELP)
+    return help_reply("XGROUP", list(_XGROUP_HELP))
 
 
 # ---------------------------------------------------------------------- XSETID
@@ -1336,5 +1329,5 @@ def _first_items(pel: Any, count: int) -> Iterator[tuple[int, NACK]]:
 @command("help", arity=2, flags="loading stale", group="stream", since="5.0.0", parent="xinfo",
          complexity="O(1)", summary="Returns helpful text about the different subcommands.")
 def xinfo_help(c: Client) -> list[Simple]:
-    return _help("XINFO", _XINFO_HELP)
+    return help_reply("XINFO", list(_XINFO_HELP))
 
