@@ -7,7 +7,6 @@ import time
 import pytest
 
 PASSWORD = "s3cret-pw"
-REDIS_SERVER = "/usr/bin/redis-server"
 
 
 def tool(name: str) -> str:

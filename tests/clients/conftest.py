@@ -3,19 +3,14 @@ redis-cli, redis-benchmark, Node.js clients) talking to a real pykey server, and
 behaviour should be the same, to Debian's redis-server 7.0 for comparison."""
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 
 import pytest
 import redis
-from clienttools import PASSWORD, REDIS_SERVER
+from clienttools import PASSWORD
 
-from pykey.testing.embedded import EmbeddedServer, free_port
+from pykey.testing.embedded import EmbeddedServer
+from pykey.testing.processes import redis_server
 
 
 @pytest.fixture(scope="session")
@@ -44,27 +39,5 @@ def rp(pykey_server, protocol) -> Iterator[redis.Redis]:
 @pytest.fixture(scope="session")
 def reference_port() -> Iterator[int]:
     """Debian's redis-server 7.0 on a free port (persistence off, its own directory)."""
-    if not os.path.exists(REDIS_SERVER):
-        pytest.skip("redis-server not installed")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="redis-clients-")
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--daemonize", "no", "--enable-debug-command", "yes", "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.05)
+    with redis_server("redis-clients-") as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
-

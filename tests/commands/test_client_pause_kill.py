@@ -1,41 +1,25 @@
 """CLIENT PAUSE / UNPAUSE (clients are delayed, not refused) and CLIENT KILL's filters."""
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 import redis
 
 from pykey.testing import EmbeddedServer
+from pykey.testing.raw import RawConnection
 
 
-class Raw:
-    """A raw RESP2 connection: send now, read the reply later (or check there is none yet)."""
+class Raw(RawConnection):
+    """A raw RESP2 connection: send now, read the reply later line by line (or check there
+    is none yet)."""
 
     def __init__(self, srv: EmbeddedServer) -> None:
-        self.sock = socket.create_connection((srv.host, srv.port), timeout=10)
-        self.buf = b""
-
-    def send(self, *args: str) -> None:
-        parts = [a.encode() for a in args]
-        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
-
-    def line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        super().__init__(srv.port)
 
     def call(self, *args: str) -> bytes:
         self.send(*args)
         return self.line()
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def unpause(srv: EmbeddedServer) -> None:

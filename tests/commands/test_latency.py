@@ -10,6 +10,7 @@ import redis
 
 from pykey.engine import latency, registry
 from pykey.engine.latency import TS_LEN, sparkline
+from pykey.testing.raw import raw_reply
 
 
 @pytest.fixture
@@ -20,19 +21,6 @@ def r(pykey_server):
     client.flushall()
     yield client
     client.close()
-
-
-def _raw(r: redis.Redis, *args):
-    """Send a command and return the reply as parsed RESP, without redis-py's callbacks."""
-    conn = r.connection_pool.get_connection()
-    try:
-        conn.send_command(*args)
-        data = conn.read_response()
-    finally:
-        r.connection_pool.release(conn)
-    if isinstance(data, redis.ResponseError):
-        raise data
-    return data
 
 
 @pytest.fixture
@@ -57,10 +45,10 @@ def _add(srv, event: str, ms: int) -> None:
 def test_samples_below_threshold_or_while_off_are_not_recorded(mon, r):
     srv, _ = mon
     _add(srv, "command", 99)
-    assert _raw(r, "LATENCY", "LATEST") == []
+    assert raw_reply(r, "LATENCY", "LATEST") == []
     r.config_set("latency-monitor-threshold", 0)
     _add(srv, "command", 10_000)
-    assert _raw(r, "LATENCY", "LATEST") == []
+    assert raw_reply(r, "LATENCY", "LATEST") == []
 
 
 def test_latest_history_and_one_sample_a_second(mon, r):
@@ -72,10 +60,10 @@ def test_latest_history_and_one_sample_a_second(mon, r):
     _add(srv, "command", 120)
     _add(srv, "fork", 500)
     t = clock["now"]
-    assert _raw(r, "LATENCY", "HISTORY", "command") == [[t - 1, 300], [t, 120]]
-    assert _raw(r, "LATENCY", "LATEST") == [[b"command", t, 120, 300], [b"fork", t, 500, 500]]
-    assert _raw(r, "LATENCY", "HISTORY", "nosuch") == []
-    assert _raw(r, "LATENCY", "HISTORY", "COMMAND") == []       # event names are case-sensitive here
+    assert raw_reply(r, "LATENCY", "HISTORY", "command") == [[t - 1, 300], [t, 120]]
+    assert raw_reply(r, "LATENCY", "LATEST") == [[b"command", t, 120, 300], [b"fork", t, 500, 500]]
+    assert raw_reply(r, "LATENCY", "HISTORY", "nosuch") == []
+    assert raw_reply(r, "LATENCY", "HISTORY", "COMMAND") == []       # event names are case-sensitive here
 
 
 def test_history_keeps_the_last_160_seconds(mon, r):
@@ -84,10 +72,10 @@ def test_history_keeps_the_last_160_seconds(mon, r):
     for i in range(TS_LEN + 40):
         clock["now"] = start + i
         _add(srv, "expire-cycle", 100 + i)
-    hist = _raw(r, "LATENCY", "HISTORY", "expire-cycle")
+    hist = raw_reply(r, "LATENCY", "HISTORY", "expire-cycle")
     assert len(hist) == TS_LEN
     assert hist[0] == [start + 40, 140] and hist[-1] == [start + TS_LEN + 39, 100 + TS_LEN + 39]
-    assert _raw(r, "LATENCY", "LATEST")[0][3] == 100 + TS_LEN + 39
+    assert raw_reply(r, "LATENCY", "LATEST")[0][3] == 100 + TS_LEN + 39
     srv.call(lambda: srv.engine.latency.events["expire-cycle"].check())
 
 
@@ -95,16 +83,16 @@ def test_reset_counts_events_and_ignores_case(mon, r):
     srv, _ = mon
     for event in ("command", "fork", "aof-write"):
         _add(srv, event, 100)
-    assert _raw(r, "LATENCY", "RESET", "FORK", "nosuch") == 1
-    assert [e[0] for e in _raw(r, "LATENCY", "LATEST")] == [b"command", b"aof-write"]
-    assert _raw(r, "LATENCY", "RESET") == 2
-    assert _raw(r, "LATENCY", "LATEST") == []
+    assert raw_reply(r, "LATENCY", "RESET", "FORK", "nosuch") == 1
+    assert [e[0] for e in raw_reply(r, "LATENCY", "LATEST")] == [b"command", b"aof-write"]
+    assert raw_reply(r, "LATENCY", "RESET") == 2
+    assert raw_reply(r, "LATENCY", "LATEST") == []
 
 
 def test_slow_command_is_a_command_event(mon, r):
     r.config_set("latency-monitor-threshold", 10)
     r.execute_command("DEBUG", "SLEEP", "0.05")
-    latest = _raw(r, "LATENCY", "LATEST")
+    latest = raw_reply(r, "LATENCY", "LATEST")
     assert latest[0][0] == b"command" and latest[0][2] >= 50
 
 
@@ -112,7 +100,7 @@ def test_fast_commands_have_their_own_event(mon, r):
     srv, _ = mon
     srv.call(lambda: latency.command_event(srv.engine, registry.COMMANDS[b"get"], 250_000))
     srv.call(lambda: latency.command_event(srv.engine, registry.COMMANDS[b"keys"], 300_000))
-    assert [(e[0], e[2]) for e in _raw(r, "LATENCY", "LATEST")] == [(b"fast-command", 250), (b"command", 300)]
+    assert [(e[0], e[2]) for e in raw_reply(r, "LATENCY", "LATEST")] == [(b"fast-command", 250), (b"command", 300)]
 
 
 # ------------------------------------------------------------------ GRAPH
@@ -121,14 +109,14 @@ def test_graph_renders_valkeys_sparkline(mon, r):
     for ms in (110, 120, 140):
         _add(srv, "fork", ms)
         clock["now"] += 1
-    graph = _raw(r, "LATENCY", "GRAPH", "fork").decode()
+    graph = raw_reply(r, "LATENCY", "GRAPH", "fork").decode()
     assert graph == ("fork - high 140 ms, low 110 ms (all time high 140 ms)\n" + "-" * 80 + "\n"
                      "  #\n  |\n o|\n_||\n   \n321\nsss\n")
 
 
 def test_graph_of_unknown_event_is_an_error(mon, r):
     with pytest.raises(redis.ResponseError, match="^No samples available for event 'nosuch'$"):
-        _raw(r, "LATENCY", "GRAPH", "nosuch")
+        raw_reply(r, "LATENCY", "GRAPH", "nosuch")
 
 
 def test_graph_labels_minutes_hours_days(mon, r):
@@ -137,7 +125,7 @@ def test_graph_labels_minutes_hours_days(mon, r):
         clock["now"] -= back
         _add(srv, "aof-fstat", 100)
         clock["now"] += back
-    lines = _raw(r, "LATENCY", "GRAPH", "aof-fstat").decode().split("\n")
+    lines = raw_reply(r, "LATENCY", "GRAPH", "aof-fstat").decode().split("\n")
     assert lines[2:6] == ["    "] * 3 + ["____"]           # equal values: the lowest level
     assert lines[7:9] == ["2225", "dhms"]
 
@@ -159,11 +147,11 @@ def test_sparkline_without_fill_uses_the_plain_charset():
 def test_doctor_when_disabled_and_when_quiet(pykey_server, r):
     r.config_set("latency-monitor-threshold", 0)
     r.execute_command("LATENCY", "RESET")
-    text = _raw(r, "LATENCY", "DOCTOR").decode()
+    text = raw_reply(r, "LATENCY", "DOCTOR").decode()
     assert text.startswith("I'm sorry, Dave, I can't do that. Latency monitoring is disabled")
     r.config_set("latency-monitor-threshold", 100)
     try:
-        text = _raw(r, "LATENCY", "DOCTOR").decode()
+        text = raw_reply(r, "LATENCY", "DOCTOR").decode()
         assert "No latency spike was observed" in text or "Here is some advice for you" in text
     finally:
         r.config_set("latency-monitor-threshold", 0)
@@ -176,7 +164,7 @@ def test_doctor_reports_events_and_advice(mon, r):
     _add(srv, "command", 400)
     _add(srv, "fork", 150)
     srv.call(lambda: setattr(srv.engine.latency, "fork_rate", 12.5))
-    text = _raw(r, "LATENCY", "DOCTOR").decode()
+    text = raw_reply(r, "LATENCY", "DOCTOR").decode()
     assert text.startswith("Latency spikes are observed in this Valkey instance.\n\n")
     assert ("1. command: 2 latency spikes (average 300ms, mean deviation 100ms, period 1.00 sec). "
             "Worst all time event 400ms.\n") in text
@@ -193,9 +181,9 @@ def test_doctor_asks_for_the_slowlog(mon, r):
     old = r.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
     try:
         r.config_set("slowlog-log-slower-than", -1)
-        assert "'CONFIG SET slowlog-log-slower-than 100000'" in _raw(r, "LATENCY", "DOCTOR").decode()
+        assert "'CONFIG SET slowlog-log-slower-than 100000'" in raw_reply(r, "LATENCY", "DOCTOR").decode()
         r.config_set("slowlog-log-slower-than", 500_000)
-        text = _raw(r, "LATENCY", "DOCTOR").decode()
+        text = raw_reply(r, "LATENCY", "DOCTOR").decode()
         assert "only logs events that are slower than your configured latency monitor threshold" in text
     finally:
         r.config_set("slowlog-log-slower-than", old)
@@ -203,33 +191,33 @@ def test_doctor_asks_for_the_slowlog(mon, r):
 
 # ------------------------------------------------------------------ HELP and command facts
 def test_help_and_arity(r):
-    lines = _raw(r, "LATENCY", "HELP")
+    lines = raw_reply(r, "LATENCY", "HELP")
     assert lines[0] == b"LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     assert b"HISTOGRAM [COMMAND ...]" in lines and lines[-2:] == [b"HELP", b"    Print this help."]
     with pytest.raises(redis.ResponseError) as e:
-        _raw(r, "LATENCY", "HELP", "x")
+        raw_reply(r, "LATENCY", "HELP", "x")
     assert str(e.value) == "wrong number of arguments for 'latency|help' command"
     with pytest.raises(redis.ResponseError) as e:
-        _raw(r, "LATENCY", "NOPE")
+        raw_reply(r, "LATENCY", "NOPE")
     assert str(e.value) == "unknown subcommand 'NOPE'. Try LATENCY HELP."
-    info = _raw(r, "COMMAND", "INFO", "latency|histogram")[0]
+    info = raw_reply(r, "COMMAND", "INFO", "latency|histogram")[0]
     assert info[:2] == [b"latency|histogram", -2]
 
 
 # ------------------------------------------------------------------ HISTOGRAM
 def test_histogram_shapes(r):
     r.config_resetstat()
-    assert _raw(r, "LATENCY", "HISTOGRAM", "set") == []
+    assert raw_reply(r, "LATENCY", "HISTOGRAM", "set") == []
     r.set("a", "b")
     r.set("c", "d")
     r.execute_command("CLIENT", "ID")
-    reply = _raw(r, "LATENCY", "HISTOGRAM", "set", "nosuch", "client", "set")
+    reply = raw_reply(r, "LATENCY", "HISTOGRAM", "set", "nosuch", "client", "set")
     assert reply[0] == reply[-2] == b"set" and b"client|id" in reply[2:-2:2]   # a repeated name twice
     entry = reply[1]
     assert entry[:3] == [b"calls", 2, b"histogram_usec"]
     buckets = entry[3]
     assert buckets[-1] == 2 and buckets[-2] in _LABELS
-    everything = _raw(r, "LATENCY", "HISTOGRAM")
+    everything = raw_reply(r, "LATENCY", "HISTOGRAM")
     names = everything[::2]
     assert {b"set", b"client|id", b"config|resetstat"} <= set(names) and b"client" not in names
 
@@ -239,7 +227,7 @@ def test_histogram_resp3_is_a_map(pykey_server):
     try:
         r3.config_resetstat()
         r3.ping()
-        reply = _raw(r3, "LATENCY", "HISTOGRAM", "ping")
+        reply = raw_reply(r3, "LATENCY", "HISTOGRAM", "ping")
         assert list(reply) == [b"ping"]
         assert reply[b"ping"][b"calls"] == 1 and len(reply[b"ping"][b"histogram_usec"]) == 1
     finally:
@@ -251,11 +239,11 @@ def test_histogram_off_while_tracking_is_disabled(r):
     r.config_set("latency-tracking", "no")
     try:
         r.set("a", "b")
-        assert _raw(r, "LATENCY", "HISTOGRAM", "set") == []
+        assert raw_reply(r, "LATENCY", "HISTOGRAM", "set") == []
     finally:
         r.config_set("latency-tracking", "yes")
     r.set("a", "b")
-    assert _raw(r, "LATENCY", "HISTOGRAM", "set")[1][1] == 1
+    assert raw_reply(r, "LATENCY", "HISTOGRAM", "set")[1][1] == 1
 
 
 def test_blocked_command_is_counted_when_served(pykey_server, r):
@@ -264,7 +252,7 @@ def test_blocked_command_is_counted_when_served(pykey_server, r):
     r.lpush("q", "x")
     assert r.blpop(["q"], timeout=1) == (b"q", b"x")
     assert r.blpop(["q"], timeout=0.05) is None           # timed out: counted too
-    assert _raw(r, "LATENCY", "HISTOGRAM", "blpop")[1][1] == 2
+    assert raw_reply(r, "LATENCY", "HISTOGRAM", "blpop")[1][1] == 2
 
 
 # the bucket labels Valkey shows (µs): each power of two from 1024 ns, its hdr bucket's top
@@ -336,17 +324,17 @@ def test_aof_events(pykey_factory, tmp_path, slow_clock):
     try:
         c.config_set("appendonly", "yes")              # a rewrite makes the first base
         for _ in range(500):                             # the parent renames it when the child is done
-            if any(e[0] == b"aof-rename" for e in _raw(c, "LATENCY", "LATEST")):
+            if any(e[0] == b"aof-rename" for e in raw_reply(c, "LATENCY", "LATEST")):
                 break
             time.sleep(0.02)
-        assert b"aof-rename" in {e[0] for e in _raw(c, "LATENCY", "LATEST")}
+        assert b"aof-rename" in {e[0] for e in raw_reply(c, "LATENCY", "LATEST")}
         c.execute_command("LATENCY", "RESET")
         c.set("a", "b")
-        events = {e[0] for e in _raw(c, "LATENCY", "LATEST")}
+        events = {e[0] for e in raw_reply(c, "LATENCY", "LATEST")}
         assert {b"aof-write", b"aof-write-alone", b"aof-fsync-always"} <= events
         c.execute_command("LATENCY", "RESET")
         srv.call(srv.engine.aof.sizes)
-        assert {e[0] for e in _raw(c, "LATENCY", "LATEST")} == {b"aof-fstat"}
+        assert {e[0] for e in raw_reply(c, "LATENCY", "LATEST")} == {b"aof-fstat"}
     finally:
         c.close()
 
@@ -358,7 +346,7 @@ def test_expire_events(pykey_server, r, slow_clock):
         r.set("k", "v", px=1)
         pykey_server.advance(10)
         assert r.get("k") is None                        # lazy expiry: "expire-del"
-        assert _raw(r, "LATENCY", "LATEST")[0][0] == b"expire-del"
+        assert raw_reply(r, "LATENCY", "LATEST")[0][0] == b"expire-del"
     finally:
         r.config_set("latency-monitor-threshold", 0)
         r.execute_command("LATENCY", "RESET")
@@ -379,7 +367,7 @@ def test_eviction_events_and_lazy_free(pykey_factory, monkeypatch):
                 break
             time.sleep(0.01)
         c.config_set("maxmemory", 0)
-        events = {e[0] for e in _raw(c, "LATENCY", "LATEST")}
+        events = {e[0] for e in raw_reply(c, "LATENCY", "LATEST")}
         assert {b"eviction-del", b"eviction-cycle"} <= events
         assert c.info("memory")["lazyfreed_objects"] == 3          # lazyfree-lazy-eviction yes
     finally:

@@ -7,29 +7,15 @@ import pytest
 import redis
 
 from pykey.testing import EmbeddedServer
+from pykey.testing.raw import redis_connections
+from pykey.testing.waiting import wait_blocked
 
 
 @pytest.fixture
 def conn(pykey_server: EmbeddedServer):
     """Raw connections: send a blocking command now, read its reply later."""
-    made: list[redis.Connection] = []
-
-    def make() -> redis.Connection:
-        c = redis.Connection(host=pykey_server.host, port=pykey_server.port, socket_timeout=5)
-        c.connect()
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.disconnect()
-
-
-def _wait_blocked(r: redis.Redis, n: int) -> None:
-    deadline = time.time() + 5
-    while int(r.info("clients")["blocked_clients"]) != n:
-        assert time.time() < deadline, "client did not block"
-        time.sleep(0.01)
+    with redis_connections(pykey_server) as make:
+        yield make
 
 
 def test_immediate_pop(r):
@@ -42,7 +28,7 @@ def test_immediate_pop(r):
 def test_served_on_push(r, conn):
     c = conn()
     c.send_command("BLPOP", "k1", "k2", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     assert not c.can_read(0.05)
     assert r.rpush("k2", "a", "b") == 2
     assert c.read_response() == [b"k2", b"a"]
@@ -73,9 +59,9 @@ def test_timeout_errors(r):
 def test_fifo_order(r, conn):
     a, b = conn(), conn()
     a.send_command("BLPOP", "q", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     b.send_command("BLPOP", "q", 0)
-    _wait_blocked(r, 2)
+    wait_blocked(r, 2)
     r.rpush("q", "1", "2")
     assert a.read_response() == [b"q", b"1"]
     assert b.read_response() == [b"q", b"2"]
@@ -84,12 +70,12 @@ def test_fifo_order(r, conn):
 def test_blmove_and_brpoplpush_served(r, conn):
     c = conn()
     c.send_command("BLMOVE", "src", "dst", "RIGHT", "LEFT", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.rpush("src", "v")
     assert c.read_response() == b"v"
     assert r.lrange("dst", 0, -1) == [b"v"]
     c.send_command("BRPOPLPUSH", "src", "dst", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.rpush("src", "w")
     assert c.read_response() == b"w"
     assert r.lrange("dst", 0, -1) == [b"w", b"v"]
@@ -98,7 +84,7 @@ def test_blmove_and_brpoplpush_served(r, conn):
 def test_brpoplpush_wrong_destination(r, conn):
     c = conn()
     c.send_command("BRPOPLPUSH", "blist", "target", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.set("target", "x")
     r.lpush("blist", "foo")
     with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
@@ -109,7 +95,7 @@ def test_brpoplpush_wrong_destination(r, conn):
 def test_blmpop_served_with_count(r, conn):
     c = conn()
     c.send_command("BLMPOP", 0, 2, "a", "b", "RIGHT", "COUNT", 5)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.rpush("b", "1", "2", "3")
     assert c.read_response() == [b"b", [b"3", b"2", b"1"]]
 
@@ -133,9 +119,9 @@ def test_no_blocking_in_script_or_multi():
 def test_disconnect_while_blocked(r, conn):
     c = conn()
     c.send_command("BLPOP", "gone", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     c.disconnect()
-    _wait_blocked(r, 0)
+    wait_blocked(r, 0)
     r.rpush("gone", "x")
     assert r.lrange("gone", 0, -1) == [b"x"]
 
@@ -145,11 +131,11 @@ def test_client_unblock(r, conn):
     c.send_command("CLIENT", "ID")
     cid = c.read_response()
     c.send_command("BLPOP", "k", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     assert r.execute_command("CLIENT", "UNBLOCK", cid) == 1
     assert c.read_response() is None
     c.send_command("BLMOVE", "k", "d", "LEFT", "LEFT", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     assert r.execute_command("CLIENT", "UNBLOCK", cid, "ERROR") == 1
     with pytest.raises(redis.ResponseError, match="UNBLOCKED client unblocked via CLIENT UNBLOCK"):
         c.read_response()
@@ -161,7 +147,7 @@ def test_client_unblock(r, conn):
 def test_pipeline_after_block_runs_after_wakeup(r, conn):
     c = conn()
     c.send_packed_command(c.pack_commands([("BLPOP", "p", 0), ("PING",)]))
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     assert not c.can_read(0.05)
     r.rpush("p", "v")
     assert c.read_response() == [b"p", b"v"]
@@ -171,7 +157,7 @@ def test_pipeline_after_block_runs_after_wakeup(r, conn):
 def test_push_mid_pipeline_serves_after_pushing_command(r, conn):
     c = conn()
     c.send_command("BLPOP", "m", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     pipe = r.pipeline(transaction=False)
     pipe.rpush("m", "a")
     pipe.llen("m")
@@ -191,7 +177,7 @@ def test_ready_key_of_another_type_leaves_client_parked(r, conn):
     (no WRONGTYPE for it); it is served once the key is a list again."""
     c = conn()
     c.send_command("BLPOP", "k", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.set("src", "string")
     r.rename("src", "k")                    # RENAME signals k as ready
     assert not c.can_read(0.05)
@@ -206,9 +192,9 @@ def test_blmove_chain_serves_in_order(r, conn):
     keys), in the same round."""
     c1, c2 = conn(), conn()
     c1.send_command("BLMOVE", "a", "b", "LEFT", "RIGHT", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     c2.send_command("BLPOP", "b", 0)
-    _wait_blocked(r, 2)
+    wait_blocked(r, 2)
     r.rpush("a", "v")
     assert c1.read_response() == b"v"
     assert c2.read_response() == [b"b", b"v"]
@@ -219,7 +205,7 @@ def test_blmove_chain_serves_in_order(r, conn):
 def test_self_referential_brpoplpush(r, conn):
     c = conn()
     c.send_command("BRPOPLPUSH", "l", "l", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.rpush("l", "foo")
     assert c.read_response() == b"foo"
     assert r.lrange("l", 0, -1) == [b"foo"]

@@ -2,50 +2,31 @@
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 import redis
 
 from pykey.engine.monitor import format_line, repr_arg, shown_argv
 from pykey.testing import EmbeddedServer
+from pykey.testing.raw import RawConnection
 
 LINE = re.compile(rb"^\+(\d+)\.(\d{6}) \[(\d+) ([^\]]+)\] (.*)\r\n$")
 
 
-class Monitor:
-    """A raw connection in MONITOR mode, read line by line."""
+class Monitor(RawConnection):
+    """A raw connection in MONITOR mode, read line by line (lines keep their CRLF)."""
 
     def __init__(self, srv: EmbeddedServer, path: str | None = None) -> None:
-        if path:
-            self.sock = socket.socket(socket.AF_UNIX)
-            self.sock.settimeout(10)
-            self.sock.connect(path)
-        else:
-            self.sock = socket.create_connection((srv.host, srv.port), timeout=10)
-        self.buf = b""
-
-    def send(self, *args: bytes | str) -> None:
-        parts = [a if isinstance(a, bytes) else a.encode() for a in args]
-        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+        super().__init__(srv.port, unix_path=path)
 
     def line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line + b"\r\n"
+        return super().line() + b"\r\n"
 
     def command(self) -> tuple[int, bytes, bytes]:
         """(db, origin, quoted arguments) of the next monitored command."""
         m = LINE.match(self.line())
         assert m is not None
         return int(m.group(3)), m.group(4), m.group(5)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

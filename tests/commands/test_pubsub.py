@@ -2,71 +2,21 @@
 subscribed context, RESP3 pushes, and client-output-buffer-limit for slow clients."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
-import hiredis
 import pytest
 import redis
 
-
-class Raw:
-    """A raw connection: exact bytes out, parsed replies (or exact bytes) in."""
-
-    def __init__(self, port: int, rcvbuf: int | None = None) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(10)
-        self.sock.connect(("127.0.0.1", port))
-        self.reader = hiredis.Reader()
-        self.buf = b""
-
-    def send(self, *args: bytes | str) -> None:
-        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
-
-    def read(self):
-        if self.buf:
-            self.reader.feed(self.buf)
-            self.buf = b""
-        while True:
-            item = self.reader.gets()
-            if item is not False:
-                return item
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.reader.feed(chunk)
-
-    def call(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def expect(self, data: bytes) -> None:
-        """The next bytes are exactly ``data`` (checks the framing itself)."""
-        assert self.read_bytes(len(data)) == data
-
-    def read_bytes(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def close(self) -> None:
-        self.sock.close()
+from pykey.testing.raw import RawConnection
 
 
 @pytest.fixture
 def raw(pykey_server):
-    conns: list[Raw] = []
+    conns: list[RawConnection] = []
 
-    def make(**kw) -> Raw:
-        c = Raw(pykey_server.port, **kw)
+    def make(**kw) -> RawConnection:
+        c = RawConnection(pykey_server.port, **kw)
         conns.append(c)
         return c
 
@@ -357,7 +307,7 @@ def test_slow_subscriber_is_disconnected_others_unaffected(pykey_factory, limit)
     admin = redis.Redis(port=srv.port)
     admin.config_set("client-output-buffer-limit", limit)
     cap = 1024 * 1024
-    slow = Raw(srv.port, rcvbuf=4096)
+    slow = RawConnection(srv.port, rcvbuf=4096)
     slow.call("CLIENT", "SETNAME", "slow")
     slow.call("SUBSCRIBE", "flood")
     good = redis.Redis(port=srv.port).pubsub()
@@ -412,13 +362,13 @@ def test_normal_client_hard_limit_drops_big_reply(pykey_factory):
     r = redis.Redis(port=srv.port)
     r.set("big", b"x" * 200_000)
     r.config_set("client-output-buffer-limit", "normal 100kb 0 0")
-    c = Raw(srv.port)
+    c = RawConnection(srv.port)
     c.send("GET", "big")
     with pytest.raises(ConnectionError):
         c.read()                       # closed without a byte of the reply
     assert r.info()["client_output_buffer_limit_disconnections"] == 1
     # small replies are fine (the limit counts what is pending, not what was sent)
-    other = Raw(srv.port)
+    other = RawConnection(srv.port)
     for _ in range(20):
         assert other.call("GET", "nothing") is None
     c.close()
@@ -437,7 +387,7 @@ def test_publish_goes_to_the_replication_stream(pykey_factory):
     """Valkey forces PUBLISH and SPUBLISH into the replication stream (the replica's own
     subscribers get the messages), even though they change no key."""
     srv = pykey_factory()
-    replica = Raw(srv.port)
+    replica = RawConnection(srv.port)
     assert replica.call("REPLCONF", "capa", "psync2") == b"OK"
     replica.send("PSYNC", "?", "-1")
     head = replica.read_bytes(11)
@@ -464,7 +414,7 @@ def test_soft_limit_enforced_without_further_traffic(pykey_factory):
     srv = pykey_factory()
     admin = redis.Redis(port=srv.port)
     admin.config_set("client-output-buffer-limit", "pubsub 0 256kb 1")
-    slow = Raw(srv.port, rcvbuf=4096)
+    slow = RawConnection(srv.port, rcvbuf=4096)
     slow.call("CLIENT", "SETNAME", "slow")
     slow.call("SUBSCRIBE", "flood")
     payload = b"x" * 16384

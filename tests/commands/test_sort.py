@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from pykey.testing import EmbeddedServer
+from pykey.testing.recording import record_events
 
 
 @pytest.fixture
@@ -17,23 +18,8 @@ def rc(r):
 
 @pytest.fixture
 def events(pykey_server: EmbeddedServer):
-    engine = pykey_server.engine
-    got: dict[str, list] = {"notify": [], "propagate": []}
-    old_sink = engine.notify_sink
-
-    def notify(flag, event, key, dbid):
-        got["notify"].append((event.decode() if isinstance(event, bytes) else event, key))
-        if old_sink is not None:
-            old_sink(flag, event, key, dbid)
-
-    def propagate(dbid, argv):
-        got["propagate"].append(argv)
-
-    engine.notify_sink = notify
-    engine.propagate_sinks.append(propagate)
-    yield got
-    engine.propagate_sinks.remove(propagate)
-    engine.notify_sink = old_sink
+    with record_events(pykey_server) as got:
+        yield got
 
 
 def err(r, *args) -> str:

@@ -2,11 +2,13 @@
 XSETID XINFO STREAM, the generic key commands on streams, notifications and propagation."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 import redis
+
+from pykey.testing.raw import raw_reply
+from pykey.testing.waiting import in_background, wait_blocked
 
 WRONGTYPE = "^WRONGTYPE Operation against a key holding the wrong kind of value$"
 BAD_ID = "^Invalid stream ID specified as stream command argument$"
@@ -25,104 +27,94 @@ def entries(*ids: str, f: str = "f", v: str = "v") -> list:
     return [[i.encode(), [f.encode(), v.encode()]] for i in ids]
 
 
-def _raw(r, *args):
-    """A command's reply as the server sent it (no redis-py reply parsing)."""
-    conn = r.connection_pool.get_connection()
-    try:
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        r.connection_pool.release(conn)
-
-
 # ---------------------------------------------------------------------- XADD
 def test_xadd_explicit_and_auto_ids(r):
-    assert _raw(r, "XADD", "s", "1-1", "a", "1") == b"1-1"
-    assert _raw(r, "XADD", "s", "1-*", "a", "2") == b"1-2"
-    assert _raw(r, "XADD", "s", "5", "a", "3") == b"5-0"
-    auto = _raw(r, "XADD", "s", "*", "a", "4", "b", "5")
+    assert raw_reply(r, "XADD", "s", "1-1", "a", "1") == b"1-1"
+    assert raw_reply(r, "XADD", "s", "1-*", "a", "2") == b"1-2"
+    assert raw_reply(r, "XADD", "s", "5", "a", "3") == b"5-0"
+    auto = raw_reply(r, "XADD", "s", "*", "a", "4", "b", "5")
     ms, seq = map(int, auto.split(b"-"))
     assert ms > 5 and seq == 0
-    assert _raw(r, "XLEN", "s") == 4
-    assert _raw(r, "XRANGE", "s", "-", "5") == [[b"1-1", [b"a", b"1"]], [b"1-2", [b"a", b"2"]],
+    assert raw_reply(r, "XLEN", "s") == 4
+    assert raw_reply(r, "XRANGE", "s", "-", "5") == [[b"1-1", [b"a", b"1"]], [b"1-2", [b"a", b"2"]],
                                                 [b"5-0", [b"a", b"3"]]]
-    assert _raw(r, "XRANGE", "s", auto, auto) == [[auto, [b"a", b"4", b"b", b"5"]]]
+    assert raw_reply(r, "XRANGE", "s", auto, auto) == [[auto, [b"a", b"4", b"b", b"5"]]]
 
 
 def test_xadd_id_errors(r):
-    _raw(r, "XADD", "s", "5-5", "a", "1")
+    raw_reply(r, "XADD", "s", "5-5", "a", "1")
     for bad in ("5-5", "5-4", "4", "4-*"):
         with pytest.raises(redis.ResponseError, match="^The ID specified in XADD is equal or smaller than the target stream top item$"):
-            _raw(r, "XADD", "s", bad, "a", "1")
+            raw_reply(r, "XADD", "s", bad, "a", "1")
     with pytest.raises(redis.ResponseError, match="^The ID specified in XADD must be greater than 0-0$"):
-        _raw(r, "XADD", "z", "0-0", "a", "1")
+        raw_reply(r, "XADD", "z", "0-0", "a", "1")
     assert not r.exists("z")
-    assert _raw(r, "XADD", "z", "0-*", "a", "1") == b"0-1"
+    assert raw_reply(r, "XADD", "z", "0-*", "a", "1") == b"0-1"
     for bad in ("-", "+", "abc", "1-x", "-1", "1-2-3x"):
         with pytest.raises(redis.ResponseError, match=BAD_ID):
-            _raw(r, "XADD", "s", bad, "a", "1")
-    _raw(r, "XADD", "m", "1-18446744073709551615", "a", "1")
+            raw_reply(r, "XADD", "s", bad, "a", "1")
+    raw_reply(r, "XADD", "m", "1-18446744073709551615", "a", "1")
     with pytest.raises(redis.ResponseError, match="equal or smaller"):
-        _raw(r, "XADD", "m", "1-*", "a", "1")
-    assert _raw(r, "XADD", "m", "*", "a", "1").endswith(b"-0")
-    _raw(r, "XADD", "e", "18446744073709551615-18446744073709551615", "a", "1")
+        raw_reply(r, "XADD", "m", "1-*", "a", "1")
+    assert raw_reply(r, "XADD", "m", "*", "a", "1").endswith(b"-0")
+    raw_reply(r, "XADD", "e", "18446744073709551615-18446744073709551615", "a", "1")
     with pytest.raises(redis.ResponseError, match="^The stream has exhausted the last possible ID, unable to add more items$"):
-        _raw(r, "XADD", "e", "*", "a", "1")
+        raw_reply(r, "XADD", "e", "*", "a", "1")
 
 
 def test_xadd_arity_and_syntax(r):
     for args in (("XADD", "s"), ("XADD", "s", "*"), ("XADD", "s", "*", "f"), ("XADD", "s", "*", "f", "v", "g"),
                  ("XADD", "s", "MAXLEN", "5"), ("XADD", "s", "NOMKSTREAM", "*", "f")):
         with pytest.raises(redis.ResponseError, match="^wrong number of arguments for 'xadd' command$"):
-            _raw(r, *args)
+            raw_reply(r, *args)
     with pytest.raises(redis.ResponseError, match="^syntax error, MAXLEN and MINID options at the same time are not compatible$"):
-        _raw(r, "XADD", "s", "MAXLEN", "1", "MINID", "0", "*", "f", "v")
+        raw_reply(r, "XADD", "s", "MAXLEN", "1", "MINID", "0", "*", "f", "v")
     with pytest.raises(redis.ResponseError, match="^The MAXLEN argument must be >= 0.$"):
-        _raw(r, "XADD", "s", "MAXLEN", "-1", "*", "f", "v")
+        raw_reply(r, "XADD", "s", "MAXLEN", "-1", "*", "f", "v")
     with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range$"):
-        _raw(r, "XADD", "s", "MAXLEN", "x", "*", "f", "v")
+        raw_reply(r, "XADD", "s", "MAXLEN", "x", "*", "f", "v")
     with pytest.raises(redis.ResponseError, match="^The LIMIT argument must be >= 0.$"):
-        _raw(r, "XADD", "s", "MAXLEN", "~", "1", "LIMIT", "-1", "*", "f", "v")
+        raw_reply(r, "XADD", "s", "MAXLEN", "~", "1", "LIMIT", "-1", "*", "f", "v")
     with pytest.raises(redis.ResponseError, match="^syntax error, LIMIT cannot be used without specifying a trimming strategy$"):
-        _raw(r, "XADD", "s", "LIMIT", "5", "*", "f", "v")
+        raw_reply(r, "XADD", "s", "LIMIT", "5", "*", "f", "v")
     with pytest.raises(redis.ResponseError, match="^syntax error, LIMIT cannot be used without the special ~ option$"):
-        _raw(r, "XADD", "s", "MAXLEN", "1", "LIMIT", "5", "*", "f", "v")
+        raw_reply(r, "XADD", "s", "MAXLEN", "1", "LIMIT", "5", "*", "f", "v")
     assert not r.exists("s")
 
 
 def test_xadd_nomkstream(r):
-    assert _raw(r, "XADD", "s", "NOMKSTREAM", "*", "a", "1") is None
+    assert raw_reply(r, "XADD", "s", "NOMKSTREAM", "*", "a", "1") is None
     assert not r.exists("s")
-    _raw(r, "XADD", "s", "1", "a", "1")
-    assert _raw(r, "XADD", "s", "nomkstream", "2", "a", "2") == b"2-0"
-    assert _raw(r, "XLEN", "s") == 2
+    raw_reply(r, "XADD", "s", "1", "a", "1")
+    assert raw_reply(r, "XADD", "s", "nomkstream", "2", "a", "2") == b"2-0"
+    assert raw_reply(r, "XLEN", "s") == 2
 
 
 def test_xadd_maxlen_and_minid(r):
     for j in range(100):
-        _raw(r, "XADD", "s", "MAXLEN", "5", "*", "x", str(j))
-    assert [e[1][1] for e in _raw(r, "XRANGE", "s", "-", "+")] == [b"95", b"96", b"97", b"98", b"99"]
+        raw_reply(r, "XADD", "s", "MAXLEN", "5", "*", "x", str(j))
+    assert [e[1][1] for e in raw_reply(r, "XRANGE", "s", "-", "+")] == [b"95", b"96", b"97", b"98", b"99"]
     for j in range(1, 101):
-        _raw(r, "XADD", "m", "MINID", "=", str(max(j - 5, 0)), str(j), "x", str(j))
-    assert [e[0] for e in _raw(r, "XRANGE", "m", "-", "+")] == [b"95-0", b"96-0", b"97-0", b"98-0", b"99-0",
+        raw_reply(r, "XADD", "m", "MINID", "=", str(max(j - 5, 0)), str(j), "x", str(j))
+    assert [e[0] for e in raw_reply(r, "XRANGE", "m", "-", "+")] == [b"95-0", b"96-0", b"97-0", b"98-0", b"99-0",
                                                                b"100-0"]
-    assert _raw(r, "XADD", "e", "MAXLEN", "0", "*", "a", "b")
-    assert _raw(r, "XLEN", "e") == 0 and r.exists("e") == 1
+    assert raw_reply(r, "XADD", "e", "MAXLEN", "0", "*", "a", "b")
+    assert raw_reply(r, "XLEN", "e") == 0 and r.exists("e") == 1
 
 
 def test_xadd_approximate_trim_keeps_whole_nodes(r):
     r.config_set("stream-node-max-entries", 100)
     for j in range(1000):
-        _raw(r, "XADD", "s", "MAXLEN", "~", "555", "*", "x", str(j))
-    assert _raw(r, "XLEN", "s") == 600
+        raw_reply(r, "XADD", "s", "MAXLEN", "~", "555", "*", "x", str(j))
+    assert raw_reply(r, "XLEN", "s") == 600
     r.config_set("stream-node-max-entries", 10)
     try:
         for _ in range(100):
-            _raw(r, "XADD", "t", "*", "x", "v")
-        _raw(r, "XADD", "t", "MAXLEN", "~", "55", "LIMIT", "30", "*", "x", "v")
-        assert _raw(r, "XLEN", "t") == 71
-        _raw(r, "XADD", "t", "MAXLEN", "~", "55", "LIMIT", "30", "*", "x", "v")
-        assert _raw(r, "XLEN", "t") == 62
+            raw_reply(r, "XADD", "t", "*", "x", "v")
+        raw_reply(r, "XADD", "t", "MAXLEN", "~", "55", "LIMIT", "30", "*", "x", "v")
+        assert raw_reply(r, "XLEN", "t") == 71
+        raw_reply(r, "XADD", "t", "MAXLEN", "~", "55", "LIMIT", "30", "*", "x", "v")
+        assert raw_reply(r, "XLEN", "t") == 62
     finally:
         r.config_set("stream-node-max-entries", 100)
 
@@ -130,55 +122,55 @@ def test_xadd_approximate_trim_keeps_whole_nodes(r):
 def test_xadd_wrongtype(r):
     r.set("k", "v")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XADD", "k", "*", "a", "1")
+        raw_reply(r, "XADD", "k", "*", "a", "1")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XADD", "k", "NOMKSTREAM", "*", "a", "1")
+        raw_reply(r, "XADD", "k", "NOMKSTREAM", "*", "a", "1")
 
 
 # ---------------------------------------------------------------------- XRANGE / XREVRANGE / XLEN
 def fill(r, key="s", n=5):
     for i in range(1, n + 1):
-        _raw(r, "XADD", key, f"{i}-0", "f", "v")
+        raw_reply(r, "XADD", key, f"{i}-0", "f", "v")
 
 
 def test_xrange_bounds_and_count(r):
     fill(r)
-    _raw(r, "XADD", "s", "5-1", "f", "v")
-    assert _raw(r, "XRANGE", "s", "-", "+", "COUNT", "2") == entries("1-0", "2-0")
-    assert _raw(r, "XRANGE", "s", "2", "4") == entries("2-0", "3-0", "4-0")
-    assert _raw(r, "XRANGE", "s", "5", "5") == entries("5-0", "5-1")          # <ms> end covers every seq
-    assert _raw(r, "XRANGE", "s", "(1-0", "(4-0") == entries("2-0", "3-0")
-    assert _raw(r, "XRANGE", "s", "(5", "+") == entries("5-1")
-    assert _raw(r, "XRANGE", "s", "4", "2") == []
-    assert _raw(r, "XRANGE", "s", "-", "+", "COUNT", "0") is None
-    assert _raw(r, "XRANGE", "s", "-", "+", "COUNT", "-3") is None
-    assert _raw(r, "XRANGE", "s", "-", "+", "count", "2", "COUNT", "1") == entries("1-0")
-    assert _raw(r, "XREVRANGE", "s", "+", "-", "COUNT", "2") == entries("5-1", "5-0")
-    assert _raw(r, "XREVRANGE", "s", "(5-0", "(1") == entries("4-0", "3-0", "2-0")
-    assert _raw(r, "XRANGE", "nokey", "-", "+") == []
-    assert _raw(r, "XRANGE", "nokey", "-", "+", "COUNT", "0") == []     # the key is looked up first
+    raw_reply(r, "XADD", "s", "5-1", "f", "v")
+    assert raw_reply(r, "XRANGE", "s", "-", "+", "COUNT", "2") == entries("1-0", "2-0")
+    assert raw_reply(r, "XRANGE", "s", "2", "4") == entries("2-0", "3-0", "4-0")
+    assert raw_reply(r, "XRANGE", "s", "5", "5") == entries("5-0", "5-1")          # <ms> end covers every seq
+    assert raw_reply(r, "XRANGE", "s", "(1-0", "(4-0") == entries("2-0", "3-0")
+    assert raw_reply(r, "XRANGE", "s", "(5", "+") == entries("5-1")
+    assert raw_reply(r, "XRANGE", "s", "4", "2") == []
+    assert raw_reply(r, "XRANGE", "s", "-", "+", "COUNT", "0") is None
+    assert raw_reply(r, "XRANGE", "s", "-", "+", "COUNT", "-3") is None
+    assert raw_reply(r, "XRANGE", "s", "-", "+", "count", "2", "COUNT", "1") == entries("1-0")
+    assert raw_reply(r, "XREVRANGE", "s", "+", "-", "COUNT", "2") == entries("5-1", "5-0")
+    assert raw_reply(r, "XREVRANGE", "s", "(5-0", "(1") == entries("4-0", "3-0", "2-0")
+    assert raw_reply(r, "XRANGE", "nokey", "-", "+") == []
+    assert raw_reply(r, "XRANGE", "nokey", "-", "+", "COUNT", "0") == []     # the key is looked up first
 
 
 def test_xrange_errors(r):
     fill(r)
     with pytest.raises(redis.ResponseError, match="^invalid start ID for the interval$"):
-        _raw(r, "XRANGE", "s", "(18446744073709551615-18446744073709551615", "+")
+        raw_reply(r, "XRANGE", "s", "(18446744073709551615-18446744073709551615", "+")
     with pytest.raises(redis.ResponseError, match="^invalid end ID for the interval$"):
-        _raw(r, "XRANGE", "s", "-", "(0-0")
+        raw_reply(r, "XRANGE", "s", "-", "(0-0")
     for bad in (("(-", "+"), ("-", "(+"), ("x", "+"), ("-", "1-x")):
         with pytest.raises(redis.ResponseError, match=BAD_ID):
-            _raw(r, "XRANGE", "s", *bad)
+            raw_reply(r, "XRANGE", "s", *bad)
     with pytest.raises(redis.ResponseError, match="^syntax error$"):
-        _raw(r, "XRANGE", "s", "-", "+", "COUNT")
+        raw_reply(r, "XRANGE", "s", "-", "+", "COUNT")
     with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range$"):
-        _raw(r, "XRANGE", "s", "-", "+", "COUNT", "x")
+        raw_reply(r, "XRANGE", "s", "-", "+", "COUNT", "x")
     r.set("k", "v")
     for cmd in ("XRANGE", "XREVRANGE"):
         with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-            _raw(r, cmd, "k", "-", "+")
+            raw_reply(r, cmd, "k", "-", "+")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XLEN", "k")
-    assert _raw(r, "XLEN", "nokey") == 0
+        raw_reply(r, "XLEN", "k")
+    assert raw_reply(r, "XLEN", "nokey") == 0
 
 
 def test_xrange_across_many_nodes(r):
@@ -188,11 +180,11 @@ def test_xrange_across_many_nodes(r):
         for i in range(1, 101):
             pipe.execute_command("XADD", "s", f"{i}-{i % 3}", "n", str(i))
         pipe.execute()
-        got = _raw(r, "XRANGE", "s", "17", "42")
+        got = raw_reply(r, "XRANGE", "s", "17", "42")
         assert [int(e[1][1]) for e in got] == list(range(17, 43))
-        got = _raw(r, "XREVRANGE", "s", "42", "17", "COUNT", "5")
+        got = raw_reply(r, "XREVRANGE", "s", "42", "17", "COUNT", "5")
         assert [int(e[1][1]) for e in got] == [42, 41, 40, 39, 38]
-        assert _raw(r, "XINFO", "STREAM", "s")[3] == 34        # radix-tree-keys
+        assert raw_reply(r, "XINFO", "STREAM", "s")[3] == 34        # radix-tree-keys
     finally:
         r.config_set("stream-node-max-entries", 100)
 
@@ -200,56 +192,56 @@ def test_xrange_across_many_nodes(r):
 # ---------------------------------------------------------------------- XDEL / XTRIM
 def test_xdel(r):
     fill(r)
-    assert _raw(r, "XDEL", "s", "1-0", "4-0", "9-0", "4-0") == 2
-    assert _raw(r, "XLEN", "s") == 3
-    assert _raw(r, "XRANGE", "s", "-", "+") == entries("2-0", "3-0", "5-0")
-    info = dict(zip(*[iter(_raw(r, "XINFO", "STREAM", "s"))] * 2, strict=True))
+    assert raw_reply(r, "XDEL", "s", "1-0", "4-0", "9-0", "4-0") == 2
+    assert raw_reply(r, "XLEN", "s") == 3
+    assert raw_reply(r, "XRANGE", "s", "-", "+") == entries("2-0", "3-0", "5-0")
+    info = dict(zip(*[iter(raw_reply(r, "XINFO", "STREAM", "s"))] * 2, strict=True))
     assert info[b"max-deleted-entry-id"] == b"4-0" and info[b"recorded-first-entry-id"] == b"2-0"
-    assert _raw(r, "XDEL", "nokey", "1-0") == 0
-    assert _raw(r, "XDEL", "nokey", "bad") == 0       # the key is looked up before the IDs are parsed
+    assert raw_reply(r, "XDEL", "nokey", "1-0") == 0
+    assert raw_reply(r, "XDEL", "nokey", "bad") == 0       # the key is looked up before the IDs are parsed
     with pytest.raises(redis.ResponseError, match=BAD_ID):
-        _raw(r, "XDEL", "s", "2-0", "bad")
-    assert _raw(r, "XLEN", "s") == 3                   # all IDs are checked before deleting
-    assert _raw(r, "XDEL", "s", "2-0", "3-0", "5-0") == 3
-    assert r.exists("s") == 1 and _raw(r, "XLEN", "s") == 0   # an emptied stream stays
+        raw_reply(r, "XDEL", "s", "2-0", "bad")
+    assert raw_reply(r, "XLEN", "s") == 3                   # all IDs are checked before deleting
+    assert raw_reply(r, "XDEL", "s", "2-0", "3-0", "5-0") == 3
+    assert r.exists("s") == 1 and raw_reply(r, "XLEN", "s") == 0   # an emptied stream stays
 
 
 def test_xtrim(r):
     for j in range(1000):
-        _raw(r, "XADD", "s", "*", "x", str(j))
-    assert _raw(r, "XTRIM", "s", "MAXLEN", "666") == 334
-    assert _raw(r, "XTRIM", "s", "MAXLEN", "=", "555") == 111
-    assert _raw(r, "XTRIM", "s", "MAXLEN", "~", "444") == 55
-    assert _raw(r, "XLEN", "s") == 500
-    assert _raw(r, "XTRIM", "s", "MAXLEN", "~", "400") == 100
+        raw_reply(r, "XADD", "s", "*", "x", str(j))
+    assert raw_reply(r, "XTRIM", "s", "MAXLEN", "666") == 334
+    assert raw_reply(r, "XTRIM", "s", "MAXLEN", "=", "555") == 111
+    assert raw_reply(r, "XTRIM", "s", "MAXLEN", "~", "444") == 55
+    assert raw_reply(r, "XLEN", "s") == 500
+    assert raw_reply(r, "XTRIM", "s", "MAXLEN", "~", "400") == 100
     fill(r, "m")
-    assert _raw(r, "XTRIM", "m", "MINID", "3-0") == 2
-    assert _raw(r, "XRANGE", "m", "-", "+") == entries("3-0", "4-0", "5-0")
-    assert _raw(r, "XTRIM", "nokey", "MAXLEN", "0") == 0
+    assert raw_reply(r, "XTRIM", "m", "MINID", "3-0") == 2
+    assert raw_reply(r, "XRANGE", "m", "-", "+") == entries("3-0", "4-0", "5-0")
+    assert raw_reply(r, "XTRIM", "nokey", "MAXLEN", "0") == 0
     with pytest.raises(redis.ResponseError, match="^syntax error, XTRIM must be called with a trimming strategy$"):
-        _raw(r, "XTRIM", "s", "LIMIT", "0")
+        raw_reply(r, "XTRIM", "s", "LIMIT", "0")
     with pytest.raises(redis.ResponseError, match="^syntax error$"):
-        _raw(r, "XTRIM", "s", "MAXLEN", "1", "NOMKSTREAM")
+        raw_reply(r, "XTRIM", "s", "MAXLEN", "1", "NOMKSTREAM")
     with pytest.raises(redis.ResponseError, match=BAD_ID):
-        _raw(r, "XTRIM", "s", "MINID", "+")
+        raw_reply(r, "XTRIM", "s", "MINID", "+")
     r.set("k", "v")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XTRIM", "k", "MAXLEN", "1")
+        raw_reply(r, "XTRIM", "k", "MAXLEN", "1")
 
 
 def test_xtrim_limit(r):
     r.config_set("stream-node-max-entries", 1)
     try:
         for _ in range(102):
-            _raw(r, "XADD", "s", "*", "x", "v")
-        assert _raw(r, "XTRIM", "s", "MAXLEN", "~", "1") == 100      # default limit: 100 nodes
-        assert _raw(r, "XLEN", "s") == 2
+            raw_reply(r, "XADD", "s", "*", "x", "v")
+        assert raw_reply(r, "XTRIM", "s", "MAXLEN", "~", "1") == 100      # default limit: 100 nodes
+        assert raw_reply(r, "XLEN", "s") == 2
         r.config_set("stream-node-max-entries", 2)
         r.delete("t")
         for _ in range(3):
-            _raw(r, "XADD", "t", "*", "x", "v")
-        assert _raw(r, "XTRIM", "t", "MAXLEN", "~", "0", "LIMIT", "1") == 0
-        assert _raw(r, "XTRIM", "t", "MAXLEN", "~", "0", "LIMIT", "2") == 2
+            raw_reply(r, "XADD", "t", "*", "x", "v")
+        assert raw_reply(r, "XTRIM", "t", "MAXLEN", "~", "0", "LIMIT", "1") == 0
+        assert raw_reply(r, "XTRIM", "t", "MAXLEN", "~", "0", "LIMIT", "2") == 2
     finally:
         r.config_set("stream-node-max-entries", 100)
 
@@ -258,20 +250,20 @@ def test_xtrim_limit(r):
 def test_xread_non_blocking(r):
     fill(r, "a", 3)
     fill(r, "b", 2)
-    assert _raw(r, "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "1") == [
+    assert raw_reply(r, "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "1") == [
         [b"a", entries("1-0", "2-0")], [b"b", entries("2-0")]]
-    assert _raw(r, "XREAD", "STREAMS", "a", "nokey", "3", "0") is None
-    assert _raw(r, "XREAD", "STREAMS", "a", "$") is None
-    assert _raw(r, "XREAD", "STREAMS", "a", "b", "+", "+") == [[b"a", entries("3-0")], [b"b", entries("2-0")]]
-    assert _raw(r, "XREAD", "STREAMS", "nokey", "+") is None
-    assert _raw(r, "XREAD", "COUNT", "0", "STREAMS", "a", "1") == [[b"a", entries("2-0", "3-0")]]
+    assert raw_reply(r, "XREAD", "STREAMS", "a", "nokey", "3", "0") is None
+    assert raw_reply(r, "XREAD", "STREAMS", "a", "$") is None
+    assert raw_reply(r, "XREAD", "STREAMS", "a", "b", "+", "+") == [[b"a", entries("3-0")], [b"b", entries("2-0")]]
+    assert raw_reply(r, "XREAD", "STREAMS", "nokey", "+") is None
+    assert raw_reply(r, "XREAD", "COUNT", "0", "STREAMS", "a", "1") == [[b"a", entries("2-0", "3-0")]]
 
 
 def test_xread_resp3_is_a_map(pykey_server):
     c = redis.Redis(port=pykey_server.port, protocol=3)
     try:
         c.execute_command("XADD", "r3", "1-0", "f", "v")
-        got = _raw(c, "XREAD", "STREAMS", "r3", "0")
+        got = raw_reply(c, "XREAD", "STREAMS", "r3", "0")
         assert got == {b"r3": [[b"1-0", [b"f", b"v"]]]}
     finally:
         c.delete("r3")
@@ -313,76 +305,51 @@ def test_xread_errors(r):
     ]
     for args, msg in cases:
         with pytest.raises(redis.ResponseError, match=msg):
-            _raw(r, *args)
-    _raw(r, "XGROUP", "CREATE", "e", "g", "$", "MKSTREAM")
+            raw_reply(r, *args)
+    raw_reply(r, "XGROUP", "CREATE", "e", "g", "$", "MKSTREAM")
     with pytest.raises(redis.ResponseError, match="^the stream last element ID is 0-0$"):
-        _raw(r, "XREAD", "STREAMS", "e", "+")
+        raw_reply(r, "XREAD", "STREAMS", "e", "+")
     r.set("k", "v")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XREAD", "STREAMS", "a", "k", "0", "0")
-
-
-def _blocked(r, n):
-    deadline = time.time() + 5
-    while int(r.info("clients")["blocked_clients"]) != n:
-        assert time.time() < deadline, "client did not block"
-        time.sleep(0.005)
-
-
-def _background(pykey_server, *args):
-    """Run a command on its own connection in a thread; returns (thread, result list)."""
-    out: list = []
-
-    def run():
-        c = redis.Redis(port=pykey_server.port, socket_timeout=10, protocol=2)
-        try:
-            out.append(_raw(c, *args))
-        except redis.ResponseError as e:
-            out.append(e)
-        finally:
-            c.close()
-
-    t = threading.Thread(target=run)
-    t.start()
-    return t, out
+        raw_reply(r, "XREAD", "STREAMS", "a", "k", "0", "0")
 
 
 def test_xread_block_woken_by_xadd(r, pykey_server):
-    _raw(r, "XADD", "b", "1-0", "old", "x")
-    t, out = _background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "a", "b", "c", "$", "$", "$")
-    _blocked(r, 1)
-    _raw(r, "XADD", "b", "2-0", "new", "y")
+    raw_reply(r, "XADD", "b", "1-0", "old", "x")
+    t, out = in_background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "a", "b", "c", "$", "$", "$")
+    wait_blocked(r, 1)
+    raw_reply(r, "XADD", "b", "2-0", "new", "y")
     t.join(5)
     assert out == [[[b"b", [[b"2-0", [b"new", b"y"]]]]]]
 
 
 def test_xread_block_dollar_is_pinned_at_block_time(r, pykey_server):
-    _raw(r, "XADD", "s", "666-0", "f", "v")
-    t, out = _background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
-    _blocked(r, 1)
+    raw_reply(r, "XADD", "s", "666-0", "f", "v")
+    t, out = in_background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+    wait_blocked(r, 1)
     r.delete("s")                                  # a deleted key does not wake XREAD
     time.sleep(0.05)
     assert t.is_alive()
-    _raw(r, "XADD", "s", "667-0", "f", "v")
+    raw_reply(r, "XADD", "s", "667-0", "f", "v")
     t.join(5)
     assert out == [[[b"s", entries("667-0")]]]
 
 
 def test_xread_block_ignores_other_types_and_times_out(r, pykey_server):
-    t, out = _background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
-    _blocked(r, 1)
+    t, out = in_background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+    wait_blocked(r, 1)
     r.rpush("s", "x")
     time.sleep(0.05)
     assert t.is_alive()
     r.delete("s")
-    _raw(r, "XADD", "s", "1-0", "f", "v")
+    raw_reply(r, "XADD", "s", "1-0", "f", "v")
     t.join(5)
     assert out == [[[b"s", entries("1-0")]]]
     t0 = time.time()
-    assert _raw(r, "XREAD", "BLOCK", "50", "STREAMS", "s", "$") is None
+    assert raw_reply(r, "XREAD", "BLOCK", "50", "STREAMS", "s", "$") is None
     assert time.time() - t0 >= 0.04
     r.set("str", "x")
-    assert _raw(r, "XREAD", "BLOCK", "10", "STREAMS", "s", "+") == [[b"s", entries("1-0")]]
+    assert raw_reply(r, "XREAD", "BLOCK", "10", "STREAMS", "s", "+") == [[b"s", entries("1-0")]]
 
 
 def test_xread_block_in_multi_does_not_block(r):
@@ -396,9 +363,9 @@ def test_xread_block_in_multi_does_not_block(r):
 
 
 def test_xread_block_sees_all_entries_of_a_transaction(r, pykey_server):
-    _raw(r, "XADD", "s", "1-0", "f", "v")
-    t, out = _background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "s", "s", "$", "$")
-    _blocked(r, 1)
+    raw_reply(r, "XADD", "s", "1-0", "f", "v")
+    t, out = in_background(pykey_server, "XREAD", "BLOCK", "0", "STREAMS", "s", "s", "$", "$")
+    wait_blocked(r, 1)
     pipe = r.pipeline(transaction=True)
     for i in (2, 3, 4):
         pipe.execute_command("XADD", "s", f"{i}-0", "f", "v")
@@ -409,12 +376,12 @@ def test_xread_block_sees_all_entries_of_a_transaction(r, pykey_server):
 
 # ---------------------------------------------------------------------- XSETID
 def test_xsetid(r):
-    _raw(r, "XADD", "s", "MAXLEN", "0", "*", "a", "b")
-    assert _raw(r, "XSETID", "s", "200-0") == b"OK"
-    info = dict(zip(*[iter(_raw(r, "XINFO", "STREAM", "s"))] * 2, strict=True))
+    raw_reply(r, "XADD", "s", "MAXLEN", "0", "*", "a", "b")
+    assert raw_reply(r, "XSETID", "s", "200-0") == b"OK"
+    info = dict(zip(*[iter(raw_reply(r, "XINFO", "STREAM", "s"))] * 2, strict=True))
     assert info[b"last-generated-id"] == b"200-0" and info[b"entries-added"] == 1
     fill(r, "x", 3)
-    _raw(r, "XDEL", "x", "2-0", "3-0")
+    raw_reply(r, "XDEL", "x", "2-0", "3-0")
     cases = [
         (("XSETID", "x", "1-0"), "^The ID specified in XSETID is smaller than current max_deleted_entry_id$"),
         (("XSETID", "nokey", "1-1"), "^no such key$"),
@@ -428,16 +395,16 @@ def test_xsetid(r):
     ]
     for args, msg in cases:
         with pytest.raises(redis.ResponseError, match=msg):
-            _raw(r, *args)
-    assert _raw(r, "XSETID", "x", "9-9", "ENTRIESADDED", "10", "MAXDELETEDID", "8-0") == b"OK"
-    info = dict(zip(*[iter(_raw(r, "XINFO", "STREAM", "x"))] * 2, strict=True))
+            raw_reply(r, *args)
+    assert raw_reply(r, "XSETID", "x", "9-9", "ENTRIESADDED", "10", "MAXDELETEDID", "8-0") == b"OK"
+    info = dict(zip(*[iter(raw_reply(r, "XINFO", "STREAM", "x"))] * 2, strict=True))
     assert (info[b"last-generated-id"], info[b"entries-added"], info[b"max-deleted-entry-id"]) == (b"9-9", 10, b"8-0")
     with pytest.raises(redis.ResponseError, match="^The ID specified in XSETID is smaller than current max_deleted_entry_id$"):
-        _raw(r, "XSETID", "x", "0-5")
+        raw_reply(r, "XSETID", "x", "0-5")
     fill(r, "y", 3)
     with pytest.raises(redis.ResponseError, match="^The ID specified in XSETID is smaller than the target stream top item$"):
-        _raw(r, "XSETID", "y", "2-0")
-    assert _raw(r, "XSETID", "y", "3-0") == b"OK"
+        raw_reply(r, "XSETID", "y", "2-0")
+    assert raw_reply(r, "XSETID", "y", "3-0") == b"OK"
 
 
 # ---------------------------------------------------------------------- XINFO STREAM
@@ -446,65 +413,65 @@ def info_map(reply):
 
 
 def test_xinfo_stream(r):
-    assert _raw(r, "XADD", "s", "1-0", "a", "1") == b"1-0"
-    _raw(r, "XADD", "s", "2-0", "b", "2")
-    info = info_map(_raw(r, "XINFO", "STREAM", "s"))
+    assert raw_reply(r, "XADD", "s", "1-0", "a", "1") == b"1-0"
+    raw_reply(r, "XADD", "s", "2-0", "b", "2")
+    info = info_map(raw_reply(r, "XINFO", "STREAM", "s"))
     assert list(info) == [b"length", b"radix-tree-keys", b"radix-tree-nodes", b"last-generated-id",
                           b"max-deleted-entry-id", b"entries-added", b"recorded-first-entry-id", b"groups",
                           b"first-entry", b"last-entry"]
     assert info[b"length"] == 2 and info[b"radix-tree-keys"] == 1 and info[b"radix-tree-nodes"] == 2
     assert info[b"first-entry"] == [b"1-0", [b"a", b"1"]] and info[b"last-entry"] == [b"2-0", [b"b", b"2"]]
-    _raw(r, "XDEL", "s", "1-0", "2-0")
-    info = info_map(_raw(r, "XINFO", "STREAM", "s"))
+    raw_reply(r, "XDEL", "s", "1-0", "2-0")
+    info = info_map(raw_reply(r, "XINFO", "STREAM", "s"))
     assert info[b"first-entry"] is None and info[b"last-entry"] is None and info[b"radix-tree-keys"] == 0
-    full = info_map(_raw(r, "XINFO", "STREAM", "s", "FULL"))
+    full = info_map(raw_reply(r, "XINFO", "STREAM", "s", "FULL"))
     assert list(full) == [b"length", b"radix-tree-keys", b"radix-tree-nodes", b"last-generated-id",
                           b"max-deleted-entry-id", b"entries-added", b"recorded-first-entry-id", b"entries",
                           b"groups"]
     assert full[b"entries"] == [] and full[b"groups"] == []
     for i in range(3, 20):
-        _raw(r, "XADD", "s", f"{i}-0", "f", "v")
-    assert len(info_map(_raw(r, "XINFO", "STREAM", "s", "FULL"))[b"entries"]) == 10
-    assert len(info_map(_raw(r, "XINFO", "STREAM", "s", "FULL", "COUNT", "0"))[b"entries"]) == 17
-    assert len(info_map(_raw(r, "XINFO", "STREAM", "s", "FULL", "COUNT", "3"))[b"entries"]) == 3
+        raw_reply(r, "XADD", "s", f"{i}-0", "f", "v")
+    assert len(info_map(raw_reply(r, "XINFO", "STREAM", "s", "FULL"))[b"entries"]) == 10
+    assert len(info_map(raw_reply(r, "XINFO", "STREAM", "s", "FULL", "COUNT", "0"))[b"entries"]) == 17
+    assert len(info_map(raw_reply(r, "XINFO", "STREAM", "s", "FULL", "COUNT", "3"))[b"entries"]) == 3
     for bad in (("FULL", "COUNT"), ("COUNT", "3", "FULL"), ("FOO",)):
         with pytest.raises(redis.ResponseError, match="^unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.$"):
-            _raw(r, "XINFO", "STREAM", "s", *bad)
+            raw_reply(r, "XINFO", "STREAM", "s", *bad)
     with pytest.raises(redis.ResponseError, match="^no such key$"):
-        _raw(r, "XINFO", "STREAM", "nokey")
+        raw_reply(r, "XINFO", "STREAM", "nokey")
     r.set("k", "v")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XINFO", "STREAM", "k")
+        raw_reply(r, "XINFO", "STREAM", "k")
 
 
 def test_xinfo_help(r):
-    lines = _raw(r, "XINFO", "HELP")
+    lines = raw_reply(r, "XINFO", "HELP")
     assert lines[0] == b"XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     assert b"STREAM <key> [FULL [COUNT <count>]" in lines and lines[-2:] == [b"HELP", b"    Print this help."]
     with pytest.raises(redis.ResponseError, match="^wrong number of arguments for 'xinfo\\|help' command$"):
-        _raw(r, "XINFO", "HELP", "x")
+        raw_reply(r, "XINFO", "HELP", "x")
     with pytest.raises(redis.ResponseError, match="^unknown subcommand 'FOO'. Try XINFO HELP.$"):
-        _raw(r, "XINFO", "FOO", "s")
+        raw_reply(r, "XINFO", "FOO", "s")
 
 
 # ---------------------------------------------------------------------- generic key commands
 def test_type_encoding_copy_rename_memory_digest(r):
     fill(r, "s", 3)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">")
     assert r.type("s") == b"stream"
     assert r.object("encoding", "s") == b"stream"
     assert r.copy("s", "s2") == 1
-    _raw(r, "XACK", "s2", "g", "1-0")
-    _raw(r, "XADD", "s2", "9-0", "f", "v")
-    assert _raw(r, "XLEN", "s") == 3 and _raw(r, "XLEN", "s2") == 4
-    assert _raw(r, "XPENDING", "s", "g")[0] == 2 and _raw(r, "XPENDING", "s2", "g")[0] == 1
+    raw_reply(r, "XACK", "s2", "g", "1-0")
+    raw_reply(r, "XADD", "s2", "9-0", "f", "v")
+    assert raw_reply(r, "XLEN", "s") == 3 and raw_reply(r, "XLEN", "s2") == 4
+    assert raw_reply(r, "XPENDING", "s", "g")[0] == 2 and raw_reply(r, "XPENDING", "s2", "g")[0] == 1
     assert r.execute_command("DEBUG", "DIGEST-VALUE", "s") != r.execute_command("DEBUG", "DIGEST-VALUE", "s2")
-    _raw(r, "XDEL", "s2", "9-0")
+    raw_reply(r, "XDEL", "s2", "9-0")
     assert r.execute_command("DEBUG", "DIGEST-VALUE", "s") == r.execute_command("DEBUG", "DIGEST-VALUE", "s2")
     assert r.memory_usage("s") > 100
     r.rename("s", "s3")
-    assert _raw(r, "XRANGE", "s3", "-", "+") == entries("1-0", "2-0", "3-0")
+    assert raw_reply(r, "XRANGE", "s3", "-", "+") == entries("1-0", "2-0", "3-0")
     assert r.scan(0, _type="stream")[1] and set(r.scan(0, _type="stream")[1]) == {b"s2", b"s3"}
     r.expire("s3", 100)
     assert r.ttl("s3") > 0
@@ -517,20 +484,20 @@ def test_keyspace_events(r, pykey_server):
     p.psubscribe("__keyevent@0__:*")
     p.get_message(timeout=1)
     try:
-        _raw(r, "XADD", "s", "MAXLEN", "1", "1-0", "f", "v")
-        _raw(r, "XADD", "s", "MAXLEN", "1", "2-0", "f", "v")
-        _raw(r, "XDEL", "s", "2-0")
-        _raw(r, "XDEL", "s", "2-0")                         # nothing deleted: no event
-        _raw(r, "XADD", "s", "3-0", "f", "v")
-        _raw(r, "XTRIM", "s", "MAXLEN", "0")
-        _raw(r, "XSETID", "s", "10-0")
-        _raw(r, "XGROUP", "CREATE", "s", "g", "$")
-        _raw(r, "XGROUP", "CREATECONSUMER", "s", "g", "c")
-        _raw(r, "XGROUP", "SETID", "s", "g", "0")
-        _raw(r, "XGROUP", "DELCONSUMER", "s", "g", "c")
-        _raw(r, "XGROUP", "DESTROY", "s", "g")
-        _raw(r, "XGROUP", "CREATE", "s", "g", "$")
-        _raw(r, "XREADGROUP", "GROUP", "g", "new", "STREAMS", "s", ">")
+        raw_reply(r, "XADD", "s", "MAXLEN", "1", "1-0", "f", "v")
+        raw_reply(r, "XADD", "s", "MAXLEN", "1", "2-0", "f", "v")
+        raw_reply(r, "XDEL", "s", "2-0")
+        raw_reply(r, "XDEL", "s", "2-0")                         # nothing deleted: no event
+        raw_reply(r, "XADD", "s", "3-0", "f", "v")
+        raw_reply(r, "XTRIM", "s", "MAXLEN", "0")
+        raw_reply(r, "XSETID", "s", "10-0")
+        raw_reply(r, "XGROUP", "CREATE", "s", "g", "$")
+        raw_reply(r, "XGROUP", "CREATECONSUMER", "s", "g", "c")
+        raw_reply(r, "XGROUP", "SETID", "s", "g", "0")
+        raw_reply(r, "XGROUP", "DELCONSUMER", "s", "g", "c")
+        raw_reply(r, "XGROUP", "DESTROY", "s", "g")
+        raw_reply(r, "XGROUP", "CREATE", "s", "g", "$")
+        raw_reply(r, "XREADGROUP", "GROUP", "g", "new", "STREAMS", "s", ">")
         got = []
         deadline = time.time() + 2
         while time.time() < deadline and len(got) < 14:
@@ -559,23 +526,23 @@ def prop(pykey_factory):
 
 def test_xadd_propagates_the_generated_id_and_exact_trim(prop):
     c, seen = prop
-    auto = _raw(c, "XADD", "s", "*", "f", "v")
+    auto = raw_reply(c, "XADD", "s", "*", "f", "v")
     assert seen[-1] == [b"XADD", b"s", auto, b"f", b"v"]
-    _raw(c, "XADD", "s", "5000000000000-*", "f", "v")
+    raw_reply(c, "XADD", "s", "5000000000000-*", "f", "v")
     assert seen[-1] == [b"XADD", b"s", b"5000000000000-0", b"f", b"v"]
-    _raw(c, "xadd", "s", "5000000000001-0", "f", "v")
+    raw_reply(c, "xadd", "s", "5000000000001-0", "f", "v")
     assert seen[-1] == [b"xadd", b"s", b"5000000000001-0", b"f", b"v"]
     c.config_set("stream-node-max-entries", 10)
     for i in range(100):
-        _raw(c, "XADD", "t", f"{i + 1}-0", "x", "v")
-    _raw(c, "XADD", "t", "MAXLEN", "~", "55", "LIMIT", "30", "*", "x", "v")
+        raw_reply(c, "XADD", "t", f"{i + 1}-0", "x", "v")
+    raw_reply(c, "XADD", "t", "MAXLEN", "~", "55", "LIMIT", "30", "*", "x", "v")
     assert seen[-1][:7] == [b"XADD", b"t", b"MAXLEN", b"=", b"71", b"LIMIT", b"30"]
-    _raw(c, "XADD", "t", "MINID", "~", "50", "*", "x", "v")
+    raw_reply(c, "XADD", "t", "MINID", "~", "50", "*", "x", "v")
     assert seen[-1][2:5] == [b"MINID", b"=", b"41-0"]
-    _raw(c, "XTRIM", "t", "MAXLEN", "~", "25")
+    raw_reply(c, "XTRIM", "t", "MAXLEN", "~", "25")
     assert seen[-1] == [b"XTRIM", b"t", b"MAXLEN", b"=", b"32"]
     n = len(seen)
-    _raw(c, "XTRIM", "t", "MAXLEN", "~", "25")        # nothing trimmed: nothing propagated
+    raw_reply(c, "XTRIM", "t", "MAXLEN", "~", "25")        # nothing trimmed: nothing propagated
     assert len(seen) == n
-    _raw(c, "XTRIM", "t", "MAXLEN", "1")
+    raw_reply(c, "XTRIM", "t", "MAXLEN", "1")
     assert seen[-1] == [b"XTRIM", b"t", b"MAXLEN", b"1"]

@@ -3,10 +3,12 @@ blocking XREADGROUP, propagation of group state, and an at-least-once queue unde
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import redis
+
+from pykey.testing.raw import raw_reply
+from pykey.testing.waiting import in_background, wait_blocked
 
 WRONGTYPE = "^WRONGTYPE Operation against a key holding the wrong kind of value$"
 BAD_ID = "^Invalid stream ID specified as stream command argument$"
@@ -19,16 +21,6 @@ def r(pykey_server):
     client.flushall()
     yield client
     client.close()
-
-
-def _raw(r, *args):
-    """A command's reply as the server sent it (no redis-py reply parsing)."""
-    conn = r.connection_pool.get_connection()
-    try:
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        r.connection_pool.release(conn)
 
 
 @pytest.fixture
@@ -50,11 +42,11 @@ def entries(*ids: str, f: str = "f", v: str = "v") -> list:
 
 def fill(r, key="s", n=5):
     for i in range(1, n + 1):
-        _raw(r, "XADD", key, f"{i}-0", "f", "v")
+        raw_reply(r, "XADD", key, f"{i}-0", "f", "v")
 
 
 def group_info(r, key="s", idx=0):
-    return as_map(_raw(r, "XINFO", "GROUPS", key)[idx])
+    return as_map(raw_reply(r, "XINFO", "GROUPS", key)[idx])
 
 
 def engine_stream(srv, key: bytes, db: int = 0):
@@ -64,89 +56,89 @@ def engine_stream(srv, key: bytes, db: int = 0):
 # ---------------------------------------------------------------------- XGROUP
 def test_xgroup_create(r):
     fill(r, n=3)
-    assert _raw(r, "XGROUP", "CREATE", "s", "g", "$") == b"OK"
+    assert raw_reply(r, "XGROUP", "CREATE", "s", "g", "$") == b"OK"
     with pytest.raises(redis.ResponseError, match="^BUSYGROUP Consumer Group name already exists$"):
-        _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    assert _raw(r, "XGROUP", "create", "s", "g2", "1-5", "ENTRIESREAD", "1") == b"OK"
+        raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    assert raw_reply(r, "XGROUP", "create", "s", "g2", "1-5", "ENTRIESREAD", "1") == b"OK"
     assert group_info(r, idx=0)[b"last-delivered-id"] == b"3-0"
     g2 = group_info(r, idx=1)
     assert (g2[b"last-delivered-id"], g2[b"entries-read"], g2[b"lag"]) == (b"1-5", 1, 2)
     with pytest.raises(redis.ResponseError, match="^The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.$"):
-        _raw(r, "XGROUP", "CREATE", "nokey", "g", "$")
-    assert _raw(r, "XGROUP", "CREATE", "new", "g", "$", "MKSTREAM") == b"OK"
-    assert r.type("new") == b"stream" and _raw(r, "XLEN", "new") == 0
+        raw_reply(r, "XGROUP", "CREATE", "nokey", "g", "$")
+    assert raw_reply(r, "XGROUP", "CREATE", "new", "g", "$", "MKSTREAM") == b"OK"
+    assert r.type("new") == b"stream" and raw_reply(r, "XLEN", "new") == 0
     with pytest.raises(redis.ResponseError, match="^value for ENTRIESREAD must be positive or -1$"):
-        _raw(r, "XGROUP", "CREATE", "s", "g3", "$", "ENTRIESREAD", "-2")
+        raw_reply(r, "XGROUP", "CREATE", "s", "g3", "$", "ENTRIESREAD", "-2")
     with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range$"):
-        _raw(r, "XGROUP", "CREATE", "s", "g3", "$", "ENTRIESREAD", "x")
+        raw_reply(r, "XGROUP", "CREATE", "s", "g3", "$", "ENTRIESREAD", "x")
     with pytest.raises(redis.ResponseError, match="^unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.$"):
-        _raw(r, "XGROUP", "CREATE", "s", "g3", "$", "FOO")
+        raw_reply(r, "XGROUP", "CREATE", "s", "g3", "$", "FOO")
     with pytest.raises(redis.ResponseError, match="^unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.$"):
-        _raw(r, "XGROUP", "CREATE", "s2", "g3", "$", "MKSTREAM", "MKSTREAM", "ENTRIESREAD", "1")
+        raw_reply(r, "XGROUP", "CREATE", "s2", "g3", "$", "MKSTREAM", "MKSTREAM", "ENTRIESREAD", "1")
     assert not r.exists("s2")
     for bad in ("-", "+", "x"):
         with pytest.raises(redis.ResponseError, match=BAD_ID):
-            _raw(r, "XGROUP", "CREATE", "s", "g3", bad)
+            raw_reply(r, "XGROUP", "CREATE", "s", "g3", bad)
     with pytest.raises(redis.ResponseError, match="^wrong number of arguments for 'xgroup\\|create' command$"):
-        _raw(r, "XGROUP", "CREATE", "s", "g3")
+        raw_reply(r, "XGROUP", "CREATE", "s", "g3")
     r.set("k", "v")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")
+        raw_reply(r, "XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")
 
 
 def test_xgroup_setid_destroy_consumers(r):
     fill(r, n=3)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$")
-    assert _raw(r, "XGROUP", "SETID", "s", "g", "1-0", "ENTRIESREAD", "1") == b"OK"
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$")
+    assert raw_reply(r, "XGROUP", "SETID", "s", "g", "1-0", "ENTRIESREAD", "1") == b"OK"
     assert group_info(r)[b"lag"] == 2
-    assert _raw(r, "XGROUP", "SETID", "s", "g", "-") == b"OK"         # - and + are accepted here
+    assert raw_reply(r, "XGROUP", "SETID", "s", "g", "-") == b"OK"         # - and + are accepted here
     assert group_info(r)[b"last-delivered-id"] == b"0-0"
-    assert _raw(r, "XGROUP", "SETID", "s", "g", "$") == b"OK"
+    assert raw_reply(r, "XGROUP", "SETID", "s", "g", "$") == b"OK"
     assert group_info(r)[b"last-delivered-id"] == b"3-0" and group_info(r)[b"entries-read"] is None
     with pytest.raises(redis.ResponseError, match="^NOGROUP No such consumer group 'nog' for key name 's'$"):
-        _raw(r, "XGROUP", "SETID", "s", "nog", "0")
+        raw_reply(r, "XGROUP", "SETID", "s", "nog", "0")
     with pytest.raises(redis.ResponseError, match="^unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP HELP.$"):
-        _raw(r, "XGROUP", "SETID", "s", "g", "0", "MKSTREAM")
-    assert _raw(r, "XGROUP", "CREATECONSUMER", "s", "g", "alice") == 1
-    assert _raw(r, "XGROUP", "CREATECONSUMER", "s", "g", "alice") == 0
+        raw_reply(r, "XGROUP", "SETID", "s", "g", "0", "MKSTREAM")
+    assert raw_reply(r, "XGROUP", "CREATECONSUMER", "s", "g", "alice") == 1
+    assert raw_reply(r, "XGROUP", "CREATECONSUMER", "s", "g", "alice") == 0
     with pytest.raises(redis.ResponseError, match="^NOGROUP No such consumer group 'nog' for key name 's'$"):
-        _raw(r, "XGROUP", "CREATECONSUMER", "s", "nog", "alice")
-    _raw(r, "XGROUP", "SETID", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">")
-    assert _raw(r, "XGROUP", "DELCONSUMER", "s", "g", "bob") == 2
-    assert _raw(r, "XGROUP", "DELCONSUMER", "s", "g", "bob") == 0
-    assert _raw(r, "XPENDING", "s", "g")[0] == 0
-    assert _raw(r, "XGROUP", "DESTROY", "s", "g") == 1
-    assert _raw(r, "XGROUP", "DESTROY", "s", "g") == 0
+        raw_reply(r, "XGROUP", "CREATECONSUMER", "s", "nog", "alice")
+    raw_reply(r, "XGROUP", "SETID", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">")
+    assert raw_reply(r, "XGROUP", "DELCONSUMER", "s", "g", "bob") == 2
+    assert raw_reply(r, "XGROUP", "DELCONSUMER", "s", "g", "bob") == 0
+    assert raw_reply(r, "XPENDING", "s", "g")[0] == 0
+    assert raw_reply(r, "XGROUP", "DESTROY", "s", "g") == 1
+    assert raw_reply(r, "XGROUP", "DESTROY", "s", "g") == 0
     with pytest.raises(redis.ResponseError, match="^The XGROUP subcommand requires the key"):
-        _raw(r, "XGROUP", "DESTROY", "nokey", "g")
+        raw_reply(r, "XGROUP", "DESTROY", "nokey", "g")
     with pytest.raises(redis.ResponseError, match="^unknown subcommand 'FOO'. Try XGROUP HELP.$"):
-        _raw(r, "XGROUP", "FOO", "s", "g")
-    lines = _raw(r, "XGROUP", "HELP")
+        raw_reply(r, "XGROUP", "FOO", "s", "g")
+    lines = raw_reply(r, "XGROUP", "HELP")
     assert lines[0] == b"XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     assert b"SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]" in lines
     with pytest.raises(redis.ResponseError, match="^wrong number of arguments for 'xgroup\\|help' command$"):
-        _raw(r, "XGROUP", "HELP", "x")
+        raw_reply(r, "XGROUP", "HELP", "x")
 
 
 # ---------------------------------------------------------------------- XREADGROUP
 def test_xreadgroup_new_entries_and_history(r):
     fill(r, n=3)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "a", "COUNT", "2", "STREAMS", "s", ">") == [
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "COUNT", "2", "STREAMS", "s", ">") == [
         [b"s", entries("1-0", "2-0")]]
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">") == [[b"s", entries("3-0")]]
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">") is None
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">") == [[b"s", entries("3-0")]]
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">") is None
     # history: each consumer sees only what it was given
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0") == [[b"s", entries("1-0", "2-0")]]
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "1-0") == [[b"s", entries("2-0")]]
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "a", "COUNT", "1", "STREAMS", "s", "0") == [[b"s", entries("1-0")]]
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "new", "STREAMS", "s", "0") == [[b"s", []]]
-    pend = {e[0]: e[3] for e in _raw(r, "XPENDING", "s", "g", "-", "+", "10")}
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0") == [[b"s", entries("1-0", "2-0")]]
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "1-0") == [[b"s", entries("2-0")]]
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "COUNT", "1", "STREAMS", "s", "0") == [[b"s", entries("1-0")]]
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "new", "STREAMS", "s", "0") == [[b"s", []]]
+    pend = {e[0]: e[3] for e in raw_reply(r, "XPENDING", "s", "g", "-", "+", "10")}
     assert pend == {b"1-0": 3, b"2-0": 3, b"3-0": 1}      # history reads count as deliveries
     # a deleted entry still pending shows with null fields
-    _raw(r, "XDEL", "s", "1-0")
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0") == [
+    raw_reply(r, "XDEL", "s", "1-0")
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0") == [
         [b"s", [[b"1-0", None], [b"2-0", [b"f", b"v"]]]]]
     info = group_info(r)
     assert (info[b"consumers"], info[b"pending"], info[b"last-delivered-id"]) == (3, 3, b"3-0")
@@ -155,19 +147,19 @@ def test_xreadgroup_new_entries_and_history(r):
 def test_xreadgroup_noack_and_multiple_streams(r):
     fill(r, "a", 2)
     fill(r, "b", 2)
-    _raw(r, "XGROUP", "CREATE", "a", "g", "0")
-    _raw(r, "XGROUP", "CREATE", "b", "g", "1")
-    got = _raw(r, "XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "a", "b", ">", ">")
+    raw_reply(r, "XGROUP", "CREATE", "a", "g", "0")
+    raw_reply(r, "XGROUP", "CREATE", "b", "g", "1")
+    got = raw_reply(r, "XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "a", "b", ">", ">")
     assert got == [[b"a", entries("1-0", "2-0")], [b"b", entries("2-0")]]
-    assert _raw(r, "XPENDING", "a", "g")[0] == 0 and _raw(r, "XPENDING", "b", "g")[0] == 0
+    assert raw_reply(r, "XPENDING", "a", "g")[0] == 0 and raw_reply(r, "XPENDING", "b", "g")[0] == 0
     assert group_info(r, "a")[b"entries-read"] == 2
-    consumers = [as_map(c) for c in _raw(r, "XINFO", "CONSUMERS", "a", "g")]
+    consumers = [as_map(c) for c in raw_reply(r, "XINFO", "CONSUMERS", "a", "g")]
     assert consumers[0][b"name"] == b"c" and consumers[0][b"pending"] == 0
 
 
 def test_xreadgroup_errors(r):
     fill(r, n=1)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$")
     r.set("k", "v")
     cases = [
         (("XREADGROUP", "GROUP", "nog", "c", "STREAMS", "s", ">"),
@@ -186,64 +178,64 @@ def test_xreadgroup_errors(r):
     ]
     for args, msg in cases:
         with pytest.raises(redis.ResponseError, match=msg):
-            _raw(r, *args)
+            raw_reply(r, *args)
 
 
 def test_pel_reassignment_after_setid(r):
     fill(r, n=3)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
-    _raw(r, "XGROUP", "SETID", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "b", "COUNT", "1", "STREAMS", "s", ">")
-    summary = _raw(r, "XPENDING", "s", "g")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
+    raw_reply(r, "XGROUP", "SETID", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "b", "COUNT", "1", "STREAMS", "s", ">")
+    summary = raw_reply(r, "XPENDING", "s", "g")
     assert summary == [3, b"1-0", b"3-0", [[b"a", b"2"], [b"b", b"1"]]]
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "10", "b")[0][3] == 1     # delivery count restarts
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "10", "b")[0][3] == 1     # delivery count restarts
 
 
 def test_non_gt_id_never_blocks(r):
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
-    _raw(r, "XADD", "s", "666", "k", "v")
-    _raw(r, "XDEL", "s", "666")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    raw_reply(r, "XADD", "s", "666", "k", "v")
+    raw_reply(r, "XDEL", "s", "666")
     for i in ("0", "600", "666", "700"):
-        assert _raw(r, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", i) == [[b"s", []]]
+        assert raw_reply(r, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", i) == [[b"s", []]]
 
 
 # ---------------------------------------------------------------------- XACK / XPENDING
 def test_xack(r):
     fill(r)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
-    assert _raw(r, "XACK", "s", "g", "1-0", "1-0", "3-0", "9-0") == 2
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    assert raw_reply(r, "XACK", "s", "g", "1-0", "1-0", "3-0", "9-0") == 2
     with pytest.raises(redis.ResponseError, match=BAD_ID):
-        _raw(r, "XACK", "s", "g", "2-0", "bad")
-    assert _raw(r, "XPENDING", "s", "g")[0] == 3           # nothing acked by the failed call
-    assert _raw(r, "XACK", "s", "nog", "2-0") == 0
-    assert _raw(r, "XACK", "nokey", "g", "bad") == 0       # no key or group: 0 before parsing IDs
+        raw_reply(r, "XACK", "s", "g", "2-0", "bad")
+    assert raw_reply(r, "XPENDING", "s", "g")[0] == 3           # nothing acked by the failed call
+    assert raw_reply(r, "XACK", "s", "nog", "2-0") == 0
+    assert raw_reply(r, "XACK", "nokey", "g", "bad") == 0       # no key or group: 0 before parsing IDs
     r.set("k", "v")
     with pytest.raises(redis.ResponseError, match=WRONGTYPE):
-        _raw(r, "XACK", "k", "g", "1-0")
+        raw_reply(r, "XACK", "k", "g", "1-0")
 
 
 def test_xpending(own):
     r, pykey_server = own
     fill(r)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    assert _raw(r, "XPENDING", "s", "g") == [0, None, None, None]
-    _raw(r, "XREADGROUP", "GROUP", "g", "a", "COUNT", "2", "STREAMS", "s", ">")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    assert raw_reply(r, "XPENDING", "s", "g") == [0, None, None, None]
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "COUNT", "2", "STREAMS", "s", ">")
     pykey_server.advance(1000)
-    _raw(r, "XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">")
-    assert _raw(r, "XPENDING", "s", "g") == [5, b"1-0", b"5-0", [[b"a", b"2"], [b"b", b"3"]]]
-    rows = _raw(r, "XPENDING", "s", "g", "-", "+", "10")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">")
+    assert raw_reply(r, "XPENDING", "s", "g") == [5, b"1-0", b"5-0", [[b"a", b"2"], [b"b", b"3"]]]
+    rows = raw_reply(r, "XPENDING", "s", "g", "-", "+", "10")
     assert [(e[0], e[1], e[3]) for e in rows] == [(b"1-0", b"a", 1), (b"2-0", b"a", 1), (b"3-0", b"b", 1),
                                                   (b"4-0", b"b", 1), (b"5-0", b"b", 1)]
     assert rows[0][2] >= 1000 and rows[2][2] < 1000
-    assert [e[0] for e in _raw(r, "XPENDING", "s", "g", "IDLE", "1000", "-", "+", "10")] == [b"1-0", b"2-0"]
-    assert [e[0] for e in _raw(r, "XPENDING", "s", "g", "(1-0", "(5-0", "10")] == [b"2-0", b"3-0", b"4-0"]
-    assert [e[0] for e in _raw(r, "XPENDING", "s", "g", "-", "+", "2", "b")] == [b"3-0", b"4-0"]
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "10", "nobody") == []
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "0") == []
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "-5") == []
-    assert _raw(r, "XPENDING", "s", "g", "+", "-", "10") == []
+    assert [e[0] for e in raw_reply(r, "XPENDING", "s", "g", "IDLE", "1000", "-", "+", "10")] == [b"1-0", b"2-0"]
+    assert [e[0] for e in raw_reply(r, "XPENDING", "s", "g", "(1-0", "(5-0", "10")] == [b"2-0", b"3-0", b"4-0"]
+    assert [e[0] for e in raw_reply(r, "XPENDING", "s", "g", "-", "+", "2", "b")] == [b"3-0", b"4-0"]
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "10", "nobody") == []
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "0") == []
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "-5") == []
+    assert raw_reply(r, "XPENDING", "s", "g", "+", "-", "10") == []
     cases = [
         (("XPENDING", "s", "g", "-"), "^syntax error$"),
         (("XPENDING", "s", "g", "IDLE", "10", "-", "+"), "^syntax error$"),
@@ -256,37 +248,37 @@ def test_xpending(own):
     ]
     for args, msg in cases:
         with pytest.raises(redis.ResponseError, match=msg):
-            _raw(r, *args)
+            raw_reply(r, *args)
 
 
 # ---------------------------------------------------------------------- XCLAIM / XAUTOCLAIM
 def test_xclaim(own):
     r, pykey_server = own
     fill(r, n=3)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
-    assert _raw(r, "XCLAIM", "s", "g", "b", "100", "1-0") == []           # not idle long enough
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
+    assert raw_reply(r, "XCLAIM", "s", "g", "b", "100", "1-0") == []           # not idle long enough
     pykey_server.advance(200)
-    assert _raw(r, "XCLAIM", "s", "g", "b", "100", "1-0") == entries("1-0")
-    row = _raw(r, "XPENDING", "s", "g", "-", "+", "10", "b")[0]
+    assert raw_reply(r, "XCLAIM", "s", "g", "b", "100", "1-0") == entries("1-0")
+    row = raw_reply(r, "XPENDING", "s", "g", "-", "+", "10", "b")[0]
     assert (row[1], row[3]) == (b"b", 2)
-    assert _raw(r, "XCLAIM", "s", "g", "c", "0", "1-0", "JUSTID") == [b"1-0"]
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "10", "c")[0][3] == 2    # JUSTID does not count
-    assert _raw(r, "XCLAIM", "s", "g", "c", "0", "2-0", "IDLE", "5000", "RETRYCOUNT", "7", "JUSTID") == [b"2-0"]
-    row = _raw(r, "XPENDING", "s", "g", "-", "+", "10", "c")[1]
+    assert raw_reply(r, "XCLAIM", "s", "g", "c", "0", "1-0", "JUSTID") == [b"1-0"]
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "10", "c")[0][3] == 2    # JUSTID does not count
+    assert raw_reply(r, "XCLAIM", "s", "g", "c", "0", "2-0", "IDLE", "5000", "RETRYCOUNT", "7", "JUSTID") == [b"2-0"]
+    row = raw_reply(r, "XPENDING", "s", "g", "-", "+", "10", "c")[1]
     assert row[0] == b"2-0" and row[2] >= 5000 and row[3] == 7
-    assert _raw(r, "XCLAIM", "s", "g", "c", "0", "3-0", "TIME", "1", "JUSTID") == [b"3-0"]
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "10", "c")[2][2] >= 1000    # TIME in the past is kept
+    assert raw_reply(r, "XCLAIM", "s", "g", "c", "0", "3-0", "TIME", "1", "JUSTID") == [b"3-0"]
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "10", "c")[2][2] >= 1000    # TIME in the past is kept
     # FORCE creates the pending entry for an existing entry; LASTID moves the group forward
-    _raw(r, "XADD", "s", "4-0", "f", "v")
-    assert _raw(r, "XCLAIM", "s", "g", "d", "0", "4-0", "FORCE", "LASTID", "4-0") == entries("4-0")
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "10", "d")[0][3] == 2
+    raw_reply(r, "XADD", "s", "4-0", "f", "v")
+    assert raw_reply(r, "XCLAIM", "s", "g", "d", "0", "4-0", "FORCE", "LASTID", "4-0") == entries("4-0")
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "10", "d")[0][3] == 2
     assert group_info(r)[b"last-delivered-id"] == b"4-0"
-    assert _raw(r, "XCLAIM", "s", "g", "d", "0", "9-0", "FORCE") == []     # no such entry
+    assert raw_reply(r, "XCLAIM", "s", "g", "d", "0", "9-0", "FORCE") == []     # no such entry
     # a deleted entry is dropped from the PEL
-    _raw(r, "XDEL", "s", "1-0")
-    assert _raw(r, "XCLAIM", "s", "g", "b", "0", "1-0", "2-0") == entries("2-0")
-    assert _raw(r, "XPENDING", "s", "g")[0] == 3
+    raw_reply(r, "XDEL", "s", "1-0")
+    assert raw_reply(r, "XCLAIM", "s", "g", "b", "0", "1-0", "2-0") == entries("2-0")
+    assert raw_reply(r, "XPENDING", "s", "g")[0] == 3
     cases = [
         (("XCLAIM", "s", "g", "b", "x", "1-0"), "^Invalid min-idle-time argument for XCLAIM$"),
         (("XCLAIM", "s", "g", "b", "0", "1-0", "IDLE", "x"), "^Invalid IDLE option argument for XCLAIM$"),
@@ -300,22 +292,22 @@ def test_xclaim(own):
     ]
     for args, msg in cases:
         with pytest.raises(redis.ResponseError, match=msg):
-            _raw(r, *args)
+            raw_reply(r, *args)
 
 
 def test_xautoclaim(own):
     r, pykey_server = own
     fill(r)
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
-    assert _raw(r, "XAUTOCLAIM", "s", "g", "b", "100", "0") == [b"0-0", [], []]
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
+    assert raw_reply(r, "XAUTOCLAIM", "s", "g", "b", "100", "0") == [b"0-0", [], []]
     pykey_server.advance(200)
-    assert _raw(r, "XAUTOCLAIM", "s", "g", "b", "100", "-", "COUNT", "2") == [b"3-0", entries("1-0", "2-0"), []]
-    _raw(r, "XDEL", "s", "3-0", "4-0")
-    assert _raw(r, "XAUTOCLAIM", "s", "g", "b", "0", "3-0", "COUNT", "1") == [b"4-0", [], [b"3-0"]]
-    assert _raw(r, "XAUTOCLAIM", "s", "g", "b", "0", "(3-0", "JUSTID") == [b"0-0", [b"5-0"], [b"4-0"]]
-    assert _raw(r, "XPENDING", "s", "g") == [3, b"1-0", b"5-0", [[b"b", b"3"]]]
-    assert _raw(r, "XPENDING", "s", "g", "-", "+", "10")[2][3] == 1          # JUSTID: count unchanged
+    assert raw_reply(r, "XAUTOCLAIM", "s", "g", "b", "100", "-", "COUNT", "2") == [b"3-0", entries("1-0", "2-0"), []]
+    raw_reply(r, "XDEL", "s", "3-0", "4-0")
+    assert raw_reply(r, "XAUTOCLAIM", "s", "g", "b", "0", "3-0", "COUNT", "1") == [b"4-0", [], [b"3-0"]]
+    assert raw_reply(r, "XAUTOCLAIM", "s", "g", "b", "0", "(3-0", "JUSTID") == [b"0-0", [b"5-0"], [b"4-0"]]
+    assert raw_reply(r, "XPENDING", "s", "g") == [3, b"1-0", b"5-0", [[b"b", b"3"]]]
+    assert raw_reply(r, "XPENDING", "s", "g", "-", "+", "10")[2][3] == 1          # JUSTID: count unchanged
     cases = [
         (("XAUTOCLAIM", "s", "g", "b", "0", "0", "COUNT", "0"), "^COUNT must be > 0$"),
         (("XAUTOCLAIM", "s", "g", "b", "0", "0", "COUNT", "8070450532247928833"), "^COUNT must be > 0$"),
@@ -328,42 +320,42 @@ def test_xautoclaim(own):
     ]
     for args, msg in cases:
         with pytest.raises(redis.ResponseError, match=msg):
-            _raw(r, *args)
+            raw_reply(r, *args)
 
 
 # ---------------------------------------------------------------------- XINFO GROUPS / CONSUMERS / FULL
 def test_xinfo_consumers_idle_and_inactive(own):
     r, pykey_server = own
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
-    _raw(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">")
     pykey_server.advance(100)
-    c = as_map(_raw(r, "XINFO", "CONSUMERS", "s", "g")[0])
+    c = as_map(raw_reply(r, "XINFO", "CONSUMERS", "s", "g")[0])
     assert list(c) == [b"name", b"pending", b"idle", b"inactive"]
     assert c[b"idle"] >= 100 and c[b"inactive"] == -1
-    _raw(r, "XADD", "s", "*", "f", "v")
-    _raw(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">")
+    raw_reply(r, "XADD", "s", "*", "f", "v")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">")
     pykey_server.advance(100)
-    _raw(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">")
-    c = as_map(_raw(r, "XINFO", "CONSUMERS", "s", "g")[0])
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">")
+    c = as_map(raw_reply(r, "XINFO", "CONSUMERS", "s", "g")[0])
     assert c[b"idle"] < 100 and c[b"inactive"] >= 100 and c[b"pending"] == 1
     with pytest.raises(redis.ResponseError, match="^NOGROUP No such consumer group 'nog' for key name 's'$"):
-        _raw(r, "XINFO", "CONSUMERS", "s", "nog")
-    assert _raw(r, "XINFO", "GROUPS", "s")[0][:2] == [b"name", b"g"]
-    _raw(r, "XADD", "e", "1-0", "f", "v")
-    assert _raw(r, "XINFO", "GROUPS", "e") == []
+        raw_reply(r, "XINFO", "CONSUMERS", "s", "nog")
+    assert raw_reply(r, "XINFO", "GROUPS", "s")[0][:2] == [b"name", b"g"]
+    raw_reply(r, "XADD", "e", "1-0", "f", "v")
+    assert raw_reply(r, "XINFO", "GROUPS", "e") == []
 
 
 def test_xinfo_full_output(r):
     for i, f in zip((100, 101, 102, 103, 104), "abcef", strict=True):
-        _raw(r, "XADD", "x", str(i), f, "1")
-    _raw(r, "XGROUP", "CREATE", "x", "g1", "0")
-    _raw(r, "XGROUP", "CREATE", "x", "g2", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g1", "Alice", "COUNT", "1", "STREAMS", "x", ">")
-    _raw(r, "XREADGROUP", "GROUP", "g1", "Bob", "COUNT", "1", "STREAMS", "x", ">")
-    _raw(r, "XREADGROUP", "GROUP", "g1", "Bob", "NOACK", "COUNT", "1", "STREAMS", "x", ">")
-    _raw(r, "XREADGROUP", "GROUP", "g2", "Charlie", "COUNT", "4", "STREAMS", "x", ">")
-    _raw(r, "XDEL", "x", "103")
-    full = as_map(_raw(r, "XINFO", "STREAM", "x", "FULL"))
+        raw_reply(r, "XADD", "x", str(i), f, "1")
+    raw_reply(r, "XGROUP", "CREATE", "x", "g1", "0")
+    raw_reply(r, "XGROUP", "CREATE", "x", "g2", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g1", "Alice", "COUNT", "1", "STREAMS", "x", ">")
+    raw_reply(r, "XREADGROUP", "GROUP", "g1", "Bob", "COUNT", "1", "STREAMS", "x", ">")
+    raw_reply(r, "XREADGROUP", "GROUP", "g1", "Bob", "NOACK", "COUNT", "1", "STREAMS", "x", ">")
+    raw_reply(r, "XREADGROUP", "GROUP", "g2", "Charlie", "COUNT", "4", "STREAMS", "x", ">")
+    raw_reply(r, "XDEL", "x", "103")
+    full = as_map(raw_reply(r, "XINFO", "STREAM", "x", "FULL"))
     assert full[b"length"] == 4 and len(full[b"entries"]) == 4
     g1 = as_map(full[b"groups"][0])
     assert list(g1) == [b"name", b"last-delivered-id", b"entries-read", b"lag", b"pel-count", b"pending",
@@ -376,84 +368,60 @@ def test_xinfo_full_output(r):
     assert alice[b"pel-count"] == 1 and alice[b"pending"][0][0] == b"100-0" and alice[b"pending"][0][2] == 1
     g2 = as_map(full[b"groups"][1])
     assert [p[0] for p in as_map(g2[b"consumers"][0])[b"pending"]] == [b"100-0", b"101-0", b"102-0", b"103-0"]
-    one = as_map(_raw(r, "XINFO", "STREAM", "x", "FULL", "COUNT", "1"))
+    one = as_map(raw_reply(r, "XINFO", "STREAM", "x", "FULL", "COUNT", "1"))
     assert one[b"entries"] == [[b"100-0", [b"a", b"1"]]]
     assert len(as_map(one[b"groups"][1])[b"pending"]) == 1
 
 
 def test_read_counter_and_lag(r):
     for i in range(1, 6):
-        _raw(r, "XADD", "x", f"{i}-0", "data", "a")
-    _raw(r, "XGROUP", "CREATE", "x", "g1", "0")
+        raw_reply(r, "XADD", "x", f"{i}-0", "data", "a")
+    raw_reply(r, "XGROUP", "CREATE", "x", "g1", "0")
     lag = []
     for count in ("1", "10"):
-        _raw(r, "XREADGROUP", "GROUP", "g1", "c", "COUNT", count, "STREAMS", "x", ">")
+        raw_reply(r, "XREADGROUP", "GROUP", "g1", "c", "COUNT", count, "STREAMS", "x", ">")
         g = group_info(r, "x")
         lag.append((g[b"entries-read"], g[b"lag"]))
-    _raw(r, "XADD", "x", "6-0", "data", "f")
+    raw_reply(r, "XADD", "x", "6-0", "data", "f")
     g = group_info(r, "x")
     lag.append((g[b"entries-read"], g[b"lag"]))
     assert lag == [(1, 4), (5, 0), (5, 1)]
-    _raw(r, "XGROUP", "CREATE", "e", "g", "0", "MKSTREAM")
+    raw_reply(r, "XGROUP", "CREATE", "e", "g", "0", "MKSTREAM")
     assert (group_info(r, "e")[b"entries-read"], group_info(r, "e")[b"lag"]) == (None, 0)
-    _raw(r, "XADD", "e", "1-0", "data", "a")
-    _raw(r, "XDEL", "e", "1-0")
+    raw_reply(r, "XADD", "e", "1-0", "data", "a")
+    raw_reply(r, "XDEL", "e", "1-0")
     assert group_info(r, "e")[b"lag"] == 0
 
 
 # ---------------------------------------------------------------------- blocking XREADGROUP
-def _blocked(r, n):
-    deadline = time.time() + 5
-    while int(r.info("clients")["blocked_clients"]) != n:
-        assert time.time() < deadline, "client did not block"
-        time.sleep(0.005)
-
-
-def _background(pykey_server, *args):
-    out: list = []
-
-    def run():
-        c = redis.Redis(port=pykey_server.port, socket_timeout=10, protocol=2)
-        try:
-            out.append(_raw(c, *args))
-        except redis.ResponseError as e:
-            out.append(str(e))
-        finally:
-            c.close()
-
-    t = threading.Thread(target=run)
-    t.start()
-    return t, out
-
-
 def _block_reader(r, pykey_server, key="s"):
-    return _background(pykey_server, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", key, ">")
+    return in_background(pykey_server, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", key, ">")
 
 
 def test_blocking_xreadgroup_woken_by_xadd(r, pykey_server):
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
     t, out = _block_reader(r, pykey_server)
-    _blocked(r, 1)
+    wait_blocked(r, 1)
     assert r.info("clients")["total_blocking_keys_on_nokey"] == 1
-    _raw(r, "XADD", "s", "1-0", "f", "v")
+    raw_reply(r, "XADD", "s", "1-0", "f", "v")
     t.join(5)
     assert out == [[[b"s", entries("1-0")]]]
-    assert _raw(r, "XPENDING", "s", "g")[3] == [[b"alice", b"1"]]
+    assert raw_reply(r, "XPENDING", "s", "g")[3] == [[b"alice", b"1"]]
     assert r.info("clients")["total_blocking_keys_on_nokey"] == 0
 
 
 @pytest.mark.parametrize("change,error", [
     (lambda r: r.delete("s"), "NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option"),
-    (lambda r: _raw(r, "XGROUP", "DESTROY", "s", "g"), "NOGROUP No such key 's'"),
+    (lambda r: raw_reply(r, "XGROUP", "DESTROY", "s", "g"), "NOGROUP No such key 's'"),
     (lambda r: r.set("s", "x"), "WRONGTYPE Operation against a key holding the wrong kind of value"),
     (lambda r: r.flushall(), "NOGROUP No such key 's'"),
-    (lambda r: (_raw(r, "XADD", "s2", "1-0", "f", "v"), r.rename("s2", "s")), "NOGROUP No such key 's'"),
+    (lambda r: (raw_reply(r, "XADD", "s2", "1-0", "f", "v"), r.rename("s2", "s")), "NOGROUP No such key 's'"),
 ])
 def test_blocking_xreadgroup_unblocked_with_error(r, pykey_server, change, error):
-    _raw(r, "XADD", "s", "1-0", "f", "v")
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$")
+    raw_reply(r, "XADD", "s", "1-0", "f", "v")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$")
     t, out = _block_reader(r, pykey_server)
-    _blocked(r, 1)
+    wait_blocked(r, 1)
     change(r)
     t.join(5)
     assert len(out) == 1 and out[0].startswith(error)
@@ -461,28 +429,28 @@ def test_blocking_xreadgroup_unblocked_with_error(r, pykey_server, change, error
 
 
 def test_blocking_xreadgroup_after_rename_with_group(r, pykey_server):
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
     t, out = _block_reader(r, pykey_server)
-    _blocked(r, 1)
-    _raw(r, "XGROUP", "CREATE", "s2", "g", "$", "MKSTREAM")
-    _raw(r, "XADD", "s2", "100", "f1", "v1")
+    wait_blocked(r, 1)
+    raw_reply(r, "XGROUP", "CREATE", "s2", "g", "$", "MKSTREAM")
+    raw_reply(r, "XADD", "s2", "100", "f1", "v1")
     r.rename("s2", "s")
     t.join(5)
     assert out == [[[b"s", [[b"100-0", [b"f1", b"v1"]]]]]]
 
 
 def test_blocking_xreadgroup_times_out_and_two_readers_share(r, pykey_server):
-    _raw(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
-    assert _raw(r, "XREADGROUP", "GROUP", "g", "a", "BLOCK", "20", "STREAMS", "s", ">") is None
-    t1, out1 = _background(pykey_server, "XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", "s", ">")
-    _blocked(r, 1)
-    t2, out2 = _background(pykey_server, "XREADGROUP", "GROUP", "g", "b", "BLOCK", "0", "STREAMS", "s", ">")
-    _blocked(r, 2)
-    _raw(r, "XADD", "s", "1-0", "f", "v")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    assert raw_reply(r, "XREADGROUP", "GROUP", "g", "a", "BLOCK", "20", "STREAMS", "s", ">") is None
+    t1, out1 = in_background(pykey_server, "XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", "s", ">")
+    wait_blocked(r, 1)
+    t2, out2 = in_background(pykey_server, "XREADGROUP", "GROUP", "g", "b", "BLOCK", "0", "STREAMS", "s", ">")
+    wait_blocked(r, 2)
+    raw_reply(r, "XADD", "s", "1-0", "f", "v")
     t1.join(5)
     assert out1 == [[[b"s", entries("1-0")]]]
     assert t2.is_alive()                          # the entry went to the first reader only
-    _raw(r, "XADD", "s", "2-0", "f", "v")
+    raw_reply(r, "XADD", "s", "2-0", "f", "v")
     t2.join(5)
     assert out2 == [[[b"s", entries("2-0")]]]
 
@@ -510,40 +478,40 @@ def _strip_time(cmds):
 def test_xreadgroup_propagates_claims_and_setid(prop):
     c, seen, srv = prop
     fill(c, n=3)
-    _raw(c, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(c, "XGROUP", "CREATE", "s", "g", "0")
     del seen[:]
-    _raw(c, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
+    raw_reply(c, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
     assert _strip_time(seen) == [_claim(b"alice", b"1-0", b"1", b"1-0"), _claim(b"alice", b"2-0", b"1", b"2-0"),
                                  [b"XGROUP", b"SETID", b"s", b"g", b"2-0", b"ENTRIESREAD", b"2"]]
     del seen[:]
-    _raw(c, "XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0")     # history: nothing to send
-    _raw(c, "XREADGROUP", "GROUP", "g", "bob", "NOACK", "STREAMS", "s", ">")
+    raw_reply(c, "XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0")     # history: nothing to send
+    raw_reply(c, "XREADGROUP", "GROUP", "g", "bob", "NOACK", "STREAMS", "s", ">")
     assert seen == [[b"XGROUP", b"CREATECONSUMER", b"s", b"g", b"bob"],
                     [b"XGROUP", b"SETID", b"s", b"g", b"3-0", b"ENTRIESREAD", b"3"]]
     del seen[:]
-    _raw(c, "XCLAIM", "s", "g", "carol", "0", "1-0", "JUSTID")
+    raw_reply(c, "XCLAIM", "s", "g", "carol", "0", "1-0", "JUSTID")
     assert _strip_time(seen) == [_claim(b"carol", b"1-0", b"2", b"3-0")]   # 2 deliveries: > and 0
     del seen[:]
-    _raw(c, "XDEL", "s", "2-0")
-    _raw(c, "XAUTOCLAIM", "s", "g", "dave", "0", "0")
+    raw_reply(c, "XDEL", "s", "2-0")
+    raw_reply(c, "XAUTOCLAIM", "s", "g", "dave", "0", "0")
     assert _strip_time(seen[1:]) == [_claim(b"dave", b"1-0", b"3", b"3-0"), _claim(b"alice", b"2-0", b"2", b"3-0")]
     del seen[:]
-    _raw(c, "XCLAIM", "s", "g", "erin", "0", "9-0", "LASTID", "5-0")       # nothing claimed: just the position
+    raw_reply(c, "XCLAIM", "s", "g", "erin", "0", "9-0", "LASTID", "5-0")       # nothing claimed: just the position
     assert seen == [[b"XGROUP", b"SETID", b"s", b"g", b"5-0", b"ENTRIESREAD", b"3"]]
     # replaying what was propagated rebuilds the same group state
     replica = redis.Redis(port=srv.port, db=1, socket_timeout=10, protocol=2)
     try:
         c.execute_command("XADD", "t", "1-0", "f", "v")
-        _raw(c, "XGROUP", "CREATE", "t", "g", "0")
+        raw_reply(c, "XGROUP", "CREATE", "t", "g", "0")
         del seen[:]
-        _raw(c, "XREADGROUP", "GROUP", "g", "alice", "STREAMS", "t", ">")
+        raw_reply(c, "XREADGROUP", "GROUP", "g", "alice", "STREAMS", "t", ">")
         sent = list(seen)
-        _raw(replica, "XADD", "t", "1-0", "f", "v")
-        _raw(replica, "XGROUP", "CREATE", "t", "g", "0")
+        raw_reply(replica, "XADD", "t", "1-0", "f", "v")
+        raw_reply(replica, "XGROUP", "CREATE", "t", "g", "0")
         for cmd in sent:
-            _raw(replica, *cmd)
-        assert _raw(replica, "XPENDING", "t", "g") == _raw(c, "XPENDING", "t", "g")
-        assert _raw(replica, "XINFO", "GROUPS", "t") == _raw(c, "XINFO", "GROUPS", "t")
+            raw_reply(replica, *cmd)
+        assert raw_reply(replica, "XPENDING", "t", "g") == raw_reply(c, "XPENDING", "t", "g")
+        assert raw_reply(replica, "XINFO", "GROUPS", "t") == raw_reply(c, "XINFO", "GROUPS", "t")
     finally:
         replica.close()
 
@@ -574,7 +542,7 @@ def test_queue_with_a_crashed_consumer_loses_nothing(pykey_factory):
         c = redis.Redis(port=srv.port, socket_timeout=10, protocol=2)
         batches = 0
         while True:
-            got = _raw(c, "XREADGROUP", "GROUP", "workers", name, "COUNT", "100", "BLOCK", "50", "STREAMS",
+            got = raw_reply(c, "XREADGROUP", "GROUP", "workers", name, "COUNT", "100", "BLOCK", "50", "STREAMS",
                        "q", ">")
             if got is None:
                 if produced.is_set():
@@ -588,7 +556,7 @@ def test_queue_with_a_crashed_consumer_loses_nothing(pykey_factory):
             with lock:
                 for _eid, fields in msgs:
                     processed[fields[1]] = processed.get(fields[1], 0) + 1
-            _raw(c, "XACK", "q", "workers", *[eid for eid, _ in msgs])
+            raw_reply(c, "XACK", "q", "workers", *[eid for eid, _ in msgs])
         c.close()
 
     threads = [threading.Thread(target=produce)]
@@ -597,25 +565,25 @@ def test_queue_with_a_crashed_consumer_loses_nothing(pykey_factory):
         t.start()
     for t in threads:
         t.join(60)
-    summary = _raw(admin, "XPENDING", "q", "workers")
+    summary = raw_reply(admin, "XPENDING", "q", "workers")
     assert summary[0] > 0 and summary[3] == [[b"w2", b"%d" % summary[0]]]
     # the rescuer walks the PEL with XAUTOCLAIM until the cursor comes back to 0-0
     cursor = b"0-0"
     rescued = 0
     while True:
-        cursor, claimed, deleted = _raw(admin, "XAUTOCLAIM", "q", "workers", "rescuer", "0", cursor, "COUNT", "37")
+        cursor, claimed, deleted = raw_reply(admin, "XAUTOCLAIM", "q", "workers", "rescuer", "0", cursor, "COUNT", "37")
         assert deleted == []
         for _eid, fields in claimed:
             processed[fields[1]] = processed.get(fields[1], 0) + 1
         if claimed:
-            _raw(admin, "XACK", "q", "workers", *[eid for eid, _ in claimed])
+            raw_reply(admin, "XACK", "q", "workers", *[eid for eid, _ in claimed])
         rescued += len(claimed)
         if cursor == b"0-0":
             break
     assert rescued == summary[0]
     assert set(processed) == {b"%d" % i for i in range(total)}
     assert all(n == 1 for n in processed.values())
-    assert _raw(admin, "XPENDING", "q", "workers") == [0, None, None, None]
+    assert raw_reply(admin, "XPENDING", "q", "workers") == [0, None, None, None]
     g = group_info(admin, "q")
     assert (g[b"entries-read"], g[b"lag"], g[b"pending"]) == (total, 0, 0)
     srv.call(lambda: srv.engine.dbs[0].data[b"q"]._check())
@@ -624,16 +592,16 @@ def test_queue_with_a_crashed_consumer_loses_nothing(pykey_factory):
 
 def test_dump_restore_keeps_groups_consumers_and_times(r):
     fill(r, n=4)
-    _raw(r, "XDEL", "s", "2-0")
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
-    _raw(r, "XGROUP", "CREATECONSUMER", "s", "g", "bob")
-    _raw(r, "XGROUP", "CREATE", "s", "h", "$", "ENTRIESREAD", "3")
-    before = _raw(r, "XINFO", "STREAM", "s", "FULL")
+    raw_reply(r, "XDEL", "s", "2-0")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
+    raw_reply(r, "XGROUP", "CREATECONSUMER", "s", "g", "bob")
+    raw_reply(r, "XGROUP", "CREATE", "s", "h", "$", "ENTRIESREAD", "3")
+    before = raw_reply(r, "XINFO", "STREAM", "s", "FULL")
     payload = r.dump("s")
     r.delete("s")
     r.restore("s", 0, payload)
-    assert _raw(r, "XINFO", "STREAM", "s", "FULL") == before
+    assert raw_reply(r, "XINFO", "STREAM", "s", "FULL") == before
     full = as_map(before)
     assert (full[b"length"], full[b"max-deleted-entry-id"], full[b"entries-added"]) == (3, b"2-0", 4)
     g = as_map(full[b"groups"][0])
@@ -643,7 +611,7 @@ def test_dump_restore_keeps_groups_consumers_and_times(r):
     assert alice[b"active-time"] == alice[b"seen-time"] and bob[b"active-time"] == -1
     assert as_map(full[b"groups"][1])[b"entries-read"] == 3
     r.restore("copy", 0, payload)
-    assert _raw(r, "XACK", "copy", "g", "1-0") == 1 and _raw(r, "XPENDING", "s", "g")[0] == 2
+    assert raw_reply(r, "XACK", "copy", "g", "1-0") == 1 and raw_reply(r, "XPENDING", "s", "g")[0] == 2
     bad = payload[:-12] + bytes([payload[-12] ^ 0xFF]) + payload[-11:]
     with pytest.raises(redis.ResponseError, match="^DUMP payload version or checksum are wrong$"):
         r.restore("bad", 0, bad)
@@ -651,17 +619,17 @@ def test_dump_restore_keeps_groups_consumers_and_times(r):
 
 def test_aof_rewrite_commands_rebuild_the_stream(r, pykey_server):
     fill(r, n=4)
-    _raw(r, "XDEL", "s", "4-0")
-    _raw(r, "XGROUP", "CREATE", "s", "g", "0")
-    _raw(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
-    _raw(r, "XGROUP", "CREATECONSUMER", "s", "g", "bob")
-    _raw(r, "XGROUP", "CREATE", "e", "g", "$", "MKSTREAM")
+    raw_reply(r, "XDEL", "s", "4-0")
+    raw_reply(r, "XGROUP", "CREATE", "s", "g", "0")
+    raw_reply(r, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">")
+    raw_reply(r, "XGROUP", "CREATECONSUMER", "s", "g", "bob")
+    raw_reply(r, "XGROUP", "CREATE", "e", "g", "$", "MKSTREAM")
     for key in (b"s", b"e"):
         cmds = list(engine_stream(pykey_server, key).rewrite_commands(b"copy-" + key))
         for cmd in cmds:
-            _raw(r, *cmd)
-        ours = as_map(_raw(r, "XINFO", "STREAM", b"copy-" + key, "FULL"))
-        theirs = as_map(_raw(r, "XINFO", "STREAM", key, "FULL"))
+            raw_reply(r, *cmd)
+        ours = as_map(raw_reply(r, "XINFO", "STREAM", b"copy-" + key, "FULL"))
+        theirs = as_map(raw_reply(r, "XINFO", "STREAM", key, "FULL"))
         for info in (ours, theirs):        # consumers' times are not part of the rewrite
             for g in info[b"groups"]:
                 g[13] = [c[:2] + c[6:] for c in g[13]]

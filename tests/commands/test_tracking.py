@@ -2,61 +2,26 @@
 CLIENT CACHING / TRACKINGINFO / GETREDIR, invalidation messages, and redis-py's cache."""
 from __future__ import annotations
 
-import socket
 import time
 
-import hiredis
 import pytest
 import redis
 
+from pykey.testing.raw import RawConnection
 
-class Conn:
-    """A raw connection that keeps pushes and replies apart by reading exact bytes."""
+
+class Conn(RawConnection):
+    """A raw connection (RESP3 unless told) that keeps pushes and replies apart."""
 
     def __init__(self, port: int, resp: int = 3) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-        self.reader = hiredis.Reader()
+        super().__init__(port)
         if resp == 3:
             self.call("HELLO", "3")
-
-    def send(self, *args) -> None:
-        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
-
-    def read(self):
-        if self.buf:
-            self.reader.feed(self.buf)
-            self.buf = b""
-        while True:
-            item = self.reader.gets()
-            if item is not False:
-                return item
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.reader.feed(chunk)
-
-    def call(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def expect(self, data: bytes) -> None:
-        while len(self.buf) < len(data):
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        got, self.buf = self.buf[:len(data)], self.buf[len(data):]
-        assert got == data
 
     def nothing_pending(self) -> bool:
         """True if the server sent nothing more (checked with a PING round trip)."""
         self.send("PING")
         return self.read() in (b"PONG", [b"pong", b""])
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

@@ -3,12 +3,14 @@ propagation and blocking pops, as Valkey 8.0 gives them."""
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 import redis
 
 from pykey.testing import EmbeddedServer
+from pykey.testing.raw import redis_connections
+from pykey.testing.recording import record_events
+from pykey.testing.waiting import wait_blocked
 
 
 # ---------------------------------------------------------------------- helpers
@@ -81,23 +83,8 @@ def raw(pykey_server: EmbeddedServer):
 @pytest.fixture
 def events(pykey_server: EmbeddedServer):
     """Keyspace events and the propagated commands, as the engine emits them."""
-    engine = pykey_server.engine
-    got: dict[str, list] = {"notify": [], "propagate": []}
-    old_sink = engine.notify_sink
-
-    def notify(flag, event, key, dbid):
-        got["notify"].append((event.decode() if isinstance(event, bytes) else event, key))
-        if old_sink is not None:
-            old_sink(flag, event, key, dbid)
-
-    def propagate(dbid, argv):
-        got["propagate"].append([a.lower() if i == 0 else a for i, a in enumerate(argv)])
-
-    engine.notify_sink = notify
-    engine.propagate_sinks.append(propagate)
-    yield got
-    engine.propagate_sinks.remove(propagate)
-    engine.notify_sink = old_sink
+    with record_events(pykey_server) as got:
+        yield got
 
 
 @pytest.fixture
@@ -111,13 +98,6 @@ def err(r, *args) -> str:
     with pytest.raises(redis.ResponseError) as e:
         r.execute_command(*args)
     return str(e.value)
-
-
-def _wait_blocked(r: redis.Redis, n: int) -> None:
-    deadline = time.time() + 5
-    while int(r.info("clients")["blocked_clients"]) != n:
-        assert time.time() < deadline, "client did not block"
-        time.sleep(0.01)
 
 
 # ---------------------------------------------------------------------- ZADD / ZINCRBY
@@ -346,17 +326,8 @@ def test_zmpop(r, raw, events):
 # ---------------------------------------------------------------------- blocking pops
 @pytest.fixture
 def conn(pykey_server: EmbeddedServer):
-    made: list[redis.Connection] = []
-
-    def make() -> redis.Connection:
-        c = redis.Connection(host=pykey_server.host, port=pykey_server.port, socket_timeout=5)
-        c.connect()
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.disconnect()
+    with redis_connections(pykey_server) as make:
+        yield make
 
 
 def test_bzpop_immediate_and_timeout(rc, events):
@@ -375,13 +346,13 @@ def test_bzpop_immediate_and_timeout(rc, events):
 def test_bzpop_served_by_zadd(r, conn, events):
     c = conn()
     c.send_command("BZPOPMAX", "k1", "k2", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.zadd("k2", {"a": 1, "b": 2})
     assert c.read_response() == [b"k2", b"b", 2.0]
     assert r.zrange("k2", 0, -1) == [b"a"]
     assert [b"zpopmax", b"k2"] in events["propagate"]
     c.send_command("BZMPOP", 0, 2, "k3", "k4", "MIN", "COUNT", 5)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.zadd("k4", {"x": 1, "y": 2})
     assert c.read_response() == [b"k4", [[b"x", 1.0], [b"y", 2.0]]]
     assert events["propagate"][-1] == [b"zpopmin", b"k4", b"2"]
@@ -391,9 +362,9 @@ def test_bzpop_served_by_zadd(r, conn, events):
 def test_bzpop_served_by_store_and_fifo(r, conn):
     c1, c2 = conn(), conn()
     c1.send_command("BZPOPMIN", "dst", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     c2.send_command("BZPOPMIN", "dst", 0)
-    _wait_blocked(r, 2)
+    wait_blocked(r, 2)
     r.zadd("src", {"a": 1, "b": 2})
     assert r.execute_command("ZUNIONSTORE", "dst", 1, "src") == 2
     assert c1.read_response() == [b"dst", b"a", 1.0]
@@ -403,7 +374,7 @@ def test_bzpop_served_by_store_and_fifo(r, conn):
 def test_bzpop_ignores_key_of_other_type(r, conn):
     c = conn()
     c.send_command("BZPOPMIN", "k", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     r.rpush("k", "x")
     assert not c.can_read(0.05)
     r.delete("k")

@@ -2,18 +2,12 @@
 relative installed on CI), on a free port, with persistence off."""
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from pykey.testing.embedded import free_port
-
-REDIS_SERVER = "/usr/bin/redis-server"
+from pykey.testing.processes import redis_server
 
 
 class RawClient:
@@ -67,29 +61,8 @@ def _reply_end(buf: bytes, pos: int) -> int | None:
 
 @pytest.fixture(scope="session")
 def redis_port() -> Iterator[int]:
-    if not os.path.exists(REDIS_SERVER):
-        pytest.skip("redis-server not installed")
-    port = free_port()
-    # its own directory: a dump.rdb left in the working directory must not be loaded
-    workdir = tempfile.mkdtemp(prefix="redis-interop-")
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--daemonize", "no", "--enable-debug-command", "yes", "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.05)
+    with redis_server("redis-interop-") as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture

@@ -5,26 +5,14 @@ replicates from that pykey replica: it receives the stream of the redis primary 
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 import redis
 from test_rdb_interop import LIBRARY, fill, snapshot, start_redis  # the same directory (pytest puts it on sys.path)
 
+from pykey.testing.waiting import link_up, wait_for
+
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/redis-server"), reason="redis-server not installed")
-
-
-def wait_for(pred, timeout: float = 20.0, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def link_up(r: redis.Redis) -> bool:
-    return r.info("replication").get("master_link_status") == "up"
 
 
 @pytest.fixture

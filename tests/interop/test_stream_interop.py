@@ -14,26 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-
-def parse(buf: bytes, pos: int = 0, top: bool = True) -> Any:
-    """A RESP2 reply as nested Python values (errors keep their '-')."""
-    nl = buf.index(b"\r\n", pos)
-    kind, head = buf[pos:pos + 1], buf[pos + 1:nl]
-    pos = nl + 2
-    if kind in (b"+", b"-"):
-        value: Any = kind + head
-    elif kind == b":":
-        value = int(head)
-    elif kind == b"$":
-        n = int(head)
-        value, pos = (None, pos) if n < 0 else (buf[pos:pos + n], pos + n + 2)
-    else:
-        n = int(head)
-        value = None if n < 0 else []
-        for _ in range(max(n, 0)):
-            item, pos = parse(buf, pos, False)
-            value.append(item)
-    return value if top else (value, pos)
+from pykey.testing.raw import parse_resp2
 
 KEYS = ["s1", "s2", "str"]
 GROUPS = ["g1", "g2"]
@@ -123,7 +104,7 @@ def _map(value: list) -> dict:
 
 def normalise(argv: list[str], reply: bytes) -> Any:
     """Mask what depends on the clock and drop fields redis-server 7.0 does not have."""
-    value = parse(reply)
+    value = parse_resp2(reply)
     if not isinstance(value, list):
         return value
     name = " ".join(argv[:2]).upper() if argv[0].upper() == "XINFO" else argv[0].upper()
@@ -262,7 +243,7 @@ def test_dump_payloads_match_and_load_both_ways(pair):
             both(pair, "XADD", "s", f"{i * 1000}-{i % 3}", "f", str(i), *extra)
         both(pair, "XDEL", "s", "7000-1", "100000-1")
         both(pair, "XTRIM", "s", "MAXLEN", "250")
-        mine, real = parse(ours.call("DUMP", "s")), parse(theirs.call("DUMP", "s"))
+        mine, real = parse_resp2(ours.call("DUMP", "s")), parse_resp2(theirs.call("DUMP", "s"))
         assert (mine[0], real[0]) == (21, 19)
         assert mine[1:-10] == real[1:-10]
         for argv in (("XGROUP", "CREATE", "s", "g", "0"),
@@ -270,17 +251,17 @@ def test_dump_payloads_match_and_load_both_ways(pair):
                      ("XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "2", "STREAMS", "s", ">"),
                      ("XGROUP", "CREATECONSUMER", "s", "g", "carol")):
             both(pair, *argv)
-        payload = parse(theirs.call("DUMP", "s"))
+        payload = parse_resp2(theirs.call("DUMP", "s"))
         assert ours.call("RESTORE", "copy", "0", payload) == b"+OK\r\n"
         theirs.call("RESTORE", "copy", "0", payload)
         for argv in (("XINFO", "STREAM", "copy", "FULL", "COUNT", "0"), ("XINFO", "GROUPS", "copy"),
                      ("XPENDING", "copy", "g"), ("XRANGE", "copy", "-", "+")):
             both(pair, *argv)
         # and our own payload round-trips (7.0 refuses version 11, as it should)
-        assert ours.call("RESTORE", "mine", "0", parse(ours.call("DUMP", "s"))) == b"+OK\r\n"
+        assert ours.call("RESTORE", "mine", "0", parse_resp2(ours.call("DUMP", "s"))) == b"+OK\r\n"
         assert ours.call("XINFO", "STREAM", "mine", "FULL", "COUNT", "0") == \
             ours.call("XINFO", "STREAM", "s", "FULL", "COUNT", "0")
-        assert theirs.call("RESTORE", "mine", "0", parse(ours.call("DUMP", "s"))).startswith(b"-ERR DUMP payload")
+        assert theirs.call("RESTORE", "mine", "0", parse_resp2(ours.call("DUMP", "s"))).startswith(b"-ERR DUMP payload")
     finally:
         for c in (ours, theirs):
             c.call("CONFIG", "SET", "rdbcompression", "yes")

@@ -21,6 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pykey.testing.raw import parse_resp2
+
 ZKEYS = ["z1", "z2", "z3"]
 MEMBERS = ["a", "b", "c", "d", "e", "f", "10", "2", "-1"]
 SCORES = ["0", "1", "-1", "2.5", "0.25", "-3.75", "7", "inf", "-inf", "+inf", "-0", "1e3", "x", "nan", ""]
@@ -129,29 +131,8 @@ SETUP = [
 ]
 
 
-def parse(buf: bytes, pos: int = 0, top: bool = True) -> Any:
-    """A RESP2 reply as nested Python values (errors keep their '-')."""
-    nl = buf.index(b"\r\n", pos)
-    kind, head = buf[pos:pos + 1], buf[pos + 1:nl]
-    pos = nl + 2
-    if kind in (b"+", b"-"):
-        out: Any = kind + head
-    elif kind == b":":
-        out = int(head)
-    elif kind == b"$":
-        n = int(head)
-        out, pos = (None, pos) if n < 0 else (buf[pos:pos + n], pos + n + 2)
-    else:
-        n = int(head)
-        out = None if n < 0 else []
-        for _ in range(max(n, 0)):
-            item, pos = parse(buf, pos, False)
-            out.append(item)
-    return out if top else (out, pos)
-
-
 def normalise(argv: list[str], reply: bytes) -> Any:
-    value = parse(reply)
+    value = parse_resp2(reply)
     if argv[0] == "ZSCAN" and isinstance(value, list):
         items = value[1]
         return value[0], sorted(zip(items[0::2], items[1::2], strict=True))

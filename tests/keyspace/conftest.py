@@ -2,43 +2,18 @@
 whole process's, so an embedded server would count the test's own client buffers too."""
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 
 import pytest
 import redis
 
-from pykey.testing.embedded import free_port
+from pykey.testing.processes import pykey_process
 
 
 @pytest.fixture(scope="module")
 def process_port() -> Iterator[int]:
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="pykey-evict-")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pykey", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", workdir, "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("pykey-server did not start")
-                time.sleep(0.05)
+    with pykey_process("pykey-evict-") as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture

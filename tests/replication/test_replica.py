@@ -14,19 +14,7 @@ import redis
 import pykey.commands  # noqa: F401
 from pykey.engine.server import Server
 from pykey.persistence import rdb
-
-
-def wait_for(pred, timeout: float = 10.0, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def link_up(r: redis.Redis) -> bool:
-    return r.info("replication").get("master_link_status") == "up"
+from pykey.testing.waiting import link_up, wait_for
 
 
 def start_replica(replica: redis.Redis, primary_port: int) -> None:
