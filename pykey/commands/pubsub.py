@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from .. import errors
 from ..datatypes.glob import compile_glob
+from ..engine.blocking import deny_blocking
 from ..engine.client import Client
 from ..engine.registry import command, container
 from ..protocol.replies import Pushes
 from .server import help_reply
 
 _SUB = "pubsub noscript loading stale"
-
-
-def _in_multi_or_script(c: Client) -> bool:
-    """Valkey's deny-blocking clients: those that expect exactly one reply per command."""
-    return c.multi is not None or c.in_script
 
 
 # ---------------------------------------------------------------------- channels
@@ -94,7 +90,7 @@ def _to_replicas(c: Client, argv: list[bytes]) -> None:
          complexity="O(N) where N is the number of shard channels to subscribe to.",
          args="shardchannel...")
 def ssubscribe(c: Client, *channels: bytes) -> Pushes:
-    if _in_multi_or_script(c):
+    if deny_blocking(c):   # clients that expect exactly one reply per command
         raise errors.subscribe_denied("SSUBSCRIBE")
     pubsub = c.server.pubsub
     return Pushes([pubsub.subscribe(c, ch, shard=True) for ch in channels])
