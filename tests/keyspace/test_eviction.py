@@ -12,6 +12,9 @@ from pykey.keyspace.eviction import EVICT_FAIL, _Sampler
 
 OOM = "command not allowed when used memory > 'maxmemory'."     # redis-py drops the "OOM "
 VALUE = b"v" * 10_000           # big enough that every key is well above the measure's noise
+# For the tests that count evictions: memory the test process allocates elsewhere meanwhile
+# (other threads, the collector) must stay a small fraction of one key.
+BIG = b"v" * 100_000
 
 
 def _client(srv, **kw) -> redis.Redis:
@@ -165,15 +168,15 @@ def test_lru_keeps_recently_used_keys(pykey_factory):
     old = [f"old:{i}" for i in range(100)]
     new = [f"new:{i}" for i in range(100)]
     for k in old:
-        r.set(k, VALUE)
+        r.set(k, BIG)
     srv.advance(60_000)                                  # a minute later
     for k in new:
-        r.set(k, VALUE)
+        r.set(k, BIG)
     srv.advance(30_000)
     for k in new:
         r.strlen(k)                                      # and used again
-    evicted = _squeeze(srv, 1_000_000)                   # about 100 keys must go
-    assert 80 <= evicted <= 130
+    evicted = _squeeze(srv, 10_000_000)                   # about 100 keys must go
+    assert 80 <= evicted <= 105, evicted
     # Valkey's approximation (10 samples, a pool of 16): the old keys go first
     assert r.exists(*new) >= 95
     assert r.exists(*old) <= 100 - (evicted - 5)
@@ -186,13 +189,13 @@ def test_lfu_keeps_frequently_used_keys(pykey_factory):
     cold = [f"cold:{i}" for i in range(100)]
     hot = [f"hot:{i}" for i in range(100)]
     for k in cold + hot:
-        r.set(k, VALUE)
+        r.set(k, BIG)
     for _ in range(20):
         for k in hot:
             r.strlen(k)
     assert r.object("freq", "hot:0") == 25 and r.object("freq", "cold:0") == 5
-    evicted = _squeeze(srv, 600_000)                     # about 60 keys must go
-    assert 40 <= evicted <= 80
+    evicted = _squeeze(srv, 6_000_000)                     # about 60 keys must go
+    assert 40 <= evicted <= 80, evicted
     assert r.exists(*hot) == 100
     assert r.exists(*cold) == 100 - evicted
 
