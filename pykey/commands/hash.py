@@ -32,7 +32,8 @@ from ..engine.registry import command
 from ..engine.server import EXPIRE_JOBS
 from ..protocol.replies import OK, Raw
 from .cmdargs import LONG_MAX, range_long
-from .set import SCAN_DOC, parse_cursor, scan_options, scan_page
+from .keys import parse_cursor
+from .set import SCAN_DOC, scan_options, scan_page
 from .util import parse_int
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1

@@ -12,9 +12,8 @@ from ..engine.client import Client
 from ..engine.registry import KeySpec, command
 from ..protocol.replies import Raw, SetReply
 from .cmdargs import LONG_MAX, range_long
+from .keys import parse_cursor
 from .util import parse_int
-
-_U64_MAX = 2**64 - 1
 
 
 def _spec(flags: str, pos: int, last: int = 0) -> KeySpec:
@@ -22,16 +21,6 @@ def _spec(flags: str, pos: int, last: int = 0) -> KeySpec:
 
 
 # ---------------------------------------------------------------- SCAN family helper
-def parse_cursor(arg: bytes) -> int:
-    """string2ull: a plain unsigned 64-bit decimal."""
-    if not arg or not arg.isdigit() or not arg.isascii() or len(arg) > 20:
-        raise errors.INVALID_CURSOR
-    v = int(arg)
-    if v > _U64_MAX:
-        raise errors.INVALID_CURSOR
-    return v
-
-
 SCAN_DOC = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for "
             "the cursor to return back to 0. N is the number of elements inside the collection.")
 

@@ -246,6 +246,19 @@ def test_scan_cursor_parsing(r):
     assert cursor == 0 and keys == [b"a"]
 
 
+def test_every_scan_reads_its_cursor_alike(r):
+    """Valkey's parseScanCursorOrReply (string2ull) for SCAN, SSCAN, HSCAN and ZSCAN: a
+    canonical integer, else whatever strtoull takes whole (a sign, leading blanks or zeros)."""
+    r.sadd("s", "m")
+    r.hset("h", "f", "v")
+    r.zadd("z", {"m": 1})
+    for scan in (["scan"], ["sscan", "s"], ["hscan", "h"], ["zscan", "z"]):
+        for good in ("+0", " 0", "00", "0"):
+            assert r.execute_command(*scan, good)[0] in (b"0", 0), (scan, good)
+        for bad in ("-1", "abc", "18446744073709551616", "1.5", "", "0 "):
+            assert err(r, *scan, bad) == "invalid cursor", (scan, bad)
+
+
 def test_scan_expires_keys(r, pykey_server):
     pykey_server.call(setattr, pykey_server.engine, "active_expire_enabled", False)
     try:
