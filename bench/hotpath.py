@@ -61,6 +61,11 @@ WORKLOADS = {
     "get": lambda i: enc(b"GET", b"key:%012d" % (i * 7919 % 100000)),
     "incr": lambda i: enc(b"INCR", b"counter:%012d" % (i * 7919 % 100000)),
     "mset": lambda i: b"".join([enc(b"MSET", *[x for k in range(10) for x in (b"key:%012d" % ((i + k) % 100000), b"xxx")])]),
+    # each member comes twice a round with two scores: updates move it, as in redis-benchmark
+    "zadd": lambda i: enc(b"ZADD", b"myzset", b"%d" % (i * 7919 % 100000), b"element:%012d" % (i * 104729 % 16000)),
+    "hset": lambda i: enc(b"HSET", b"myhash", b"element:%012d" % (i * 7919 % 100000), b"xxx"),
+    "sadd": lambda i: enc(b"SADD", b"myset", b"element:%012d" % (i * 7919 % 100000)),
+    "lpush": lambda i: enc(b"LPUSH", b"mylist", b"xxx"),
 }
 
 

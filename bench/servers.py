@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +36,10 @@ class Server:
     proc: subprocess.Popen | None = None
 
     def start(self) -> Server:
+        # an empty directory of its own: a dump.rdb in the working directory must not load
+        self.workdir = tempfile.mkdtemp(prefix=f"bench-{self.name}-")
         cmd = ["taskset", "-c", "0", *self.argv, "--port", str(self.port), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]
+               "--save", "", "--appendonly", "no", "--enable-debug-command", "yes", "--dir", self.workdir]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while self.call("PING") != b"+PONG\r\n":
@@ -49,6 +52,8 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(15)
+        if getattr(self, "workdir", None):
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def call(self, *args: str | bytes) -> bytes:
         """One command and its raw reply (enough for the small replies we need)."""

@@ -209,6 +209,7 @@ class NetServer:
             srv.close()
         for client in list(self.engine.clients.values()):
             client.close()
+        self.engine.replica.shutdown()
         for srv in self.servers:
             try:
                 await asyncio.wait_for(srv.wait_closed(), 1)

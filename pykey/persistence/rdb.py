@@ -60,6 +60,21 @@ class ReplInfo:
     offset: int
     stream_db: int
 
+    @classmethod
+    def from_aux(cls, aux: dict[bytes, bytes]) -> ReplInfo | None:
+        """The fields a loaded file carries, when all three are there and usable
+        (loadDataFromDisk's rsi_is_valid: an old server may have saved stream db -1)."""
+        replid, offset, db = aux.get(b"repl-id"), aux.get(b"repl-offset"), aux.get(b"repl-stream-db")
+        if replid is None or offset is None or db is None or len(replid) != 40:
+            return None
+        try:
+            off, dbid = int(offset), int(db)
+        except ValueError:
+            return None
+        if off == -1 or dbid == -1:
+            return None
+        return cls(replid.decode("latin-1"), off, dbid)
+
 
 @dataclass
 class LoadResult:
@@ -72,6 +87,7 @@ class LoadResult:
     functions: list[bytes] = field(default_factory=list)
     keys_loaded: int = 0
     keys_expired: int = 0
+    expired: list[tuple[int, bytes]] = field(default_factory=list)     # (db, key) of those
     empty_keys_skipped: int = 0
 
 
@@ -350,6 +366,7 @@ def _parse(data: bytes | memoryview, server: Server, now_ms: int | None, keep_ex
                     continue
             if expire != -1 and expire < now_ms and not keep_expired:
                 res.keys_expired += 1
+                res.expired.append((dbid, key))
             else:
                 if key in data_dict:
                     raise RdbError(f"Duplicated key '{key.decode('latin-1')}' in DB {dbid}")

@@ -300,6 +300,9 @@ class Snapshots:
             log.notice(f"Loading RDB produced by version {ver.decode('latin-1')}")
         log.notice(f"Done loading RDB, keys loaded: {res.keys_loaded}, keys expired: {res.keys_expired}.")
         log.notice(f"DB loaded from disk: {time.perf_counter() - t0:.3f} seconds")
+        info = rdb.ReplInfo.from_aux(res.aux)
+        if info is not None:
+            self.server.replication.restore(info, res.expired)
         return True
 
     # ------------------------------------------------------------ INFO

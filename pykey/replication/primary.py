@@ -195,7 +195,33 @@ class Primary:
         if self.proxying:
             dbid = self.server.replica.stream_db()
             return None if dbid is None else rdb.ReplInfo(self.replid, self.offset, dbid)
+        if self.backlog is None:        # in no replication chain: nothing to continue
+            return None
         return rdb.ReplInfo(self.replid, self.offset, self.seldb if self.seldb >= 0 else 0)
+
+    def restore(self, info: rdb.ReplInfo, expired: list[tuple[int, bytes]]) -> None:
+        """A snapshot loaded at startup carried replication info (loadDataFromDisk), so
+        that a partial resync stays possible across the restart. A replica takes the ID
+        and offset back as its cached primary and will ask ``PSYNC <id> <offset+1>``; a
+        primary keeps its new ID but accepts the old one up to that offset (as replid2),
+        with a backlog that starts there and holds a DEL for every key the load dropped
+        as expired, so that its replicas drop them too."""
+        server = self.server
+        replica = server.replica
+        if replica.host is not None:
+            self.replid, self.offset = info.replid, info.offset
+            replica.cache_myself(info.stream_db)
+            return
+        self.replid2 = info.replid
+        self.second_offset = info.offset + 1
+        self.offset = info.offset
+        self.backlog = Backlog(server.config["repl-backlog-size"], self.offset + 1)
+        self.backlog_idle_since = time.time()
+        if self.feed not in server.propagate_sinks:
+            server.propagate_sinks.append(self.feed)
+        verb = b"UNLINK" if server.config["lazyfree-lazy-expire"] else b"DEL"
+        for dbid, key in expired:
+            self.feed(dbid, [verb, key])
 
     def _create_backlog(self) -> None:
         """On the first replica: a new replication ID and an empty backlog

@@ -231,15 +231,19 @@ class Replica:
         self.host, self.port = host, port
         self._set_role(True)
         self._cancel_handshake(reconnect=False)
-        if was_primary:
-            # our own ID and offset: the new primary may be our former replica
-            log.notice("Before turning into a replica, using my own primary parameters to synthesize a cached "
-                       "primary: I may be able to synchronize with the new primary with just a partial transfer.")
-            primary = server.replication
-            self.cached = CachedPrimary(primary.replid, primary.offset, -1)
+        if was_primary:                 # the new primary may be our former replica
+            self.cache_myself(-1)
         self.state = CONNECT
         log.notice(f"Connecting to PRIMARY {host}:{port}")
         self._connect()
+
+    def cache_myself(self, dbid: int) -> None:
+        """replicationCachePrimaryUsingMyself: our own replication ID and offset stand for
+        the primary we will connect to, so that the first PSYNC may continue."""
+        log.notice("Before turning into a replica, using my own primary parameters to synthesize a cached "
+                   "primary: I may be able to synchronize with the new primary with just a partial transfer.")
+        primary = self.server.replication
+        self.cached = CachedPrimary(primary.replid, primary.offset, dbid)
 
     def unset_primary(self) -> None:
         """REPLICAOF NO ONE (replicationUnsetPrimary): keep the data, start a new history."""
@@ -531,6 +535,11 @@ class Replica:
         self.eofmark = None
         self.payload = bytearray()
         self.lastio = time.time()
+
+    def shutdown(self) -> None:
+        """The server is going away: a half-received snapshot is of no use after it (a
+        restart names its temp file anew), so the file goes rather than piling up."""
+        self._remove_tmpfile()
 
     def _remove_tmpfile(self) -> None:
         if self.tmpfd >= 0:

@@ -32,10 +32,13 @@ def r(pykey_server: EmbeddedServer):
 
 
 @pytest.fixture
-def pykey_factory() -> Iterator[Any]:
+def pykey_factory(tmp_path_factory: Any) -> Iterator[Any]:
     started: list[EmbeddedServer] = []
 
     def make(*args: str, **config: Any) -> EmbeddedServer:
+        if "--dir" not in args and "dir" not in config:
+            # each server its own directory: a replica stores what it receives as dump.rdb
+            args = (*args, "--dir", str(tmp_path_factory.mktemp("pykey-factory")))
         srv = EmbeddedServer(*args, **config).start()
         started.append(srv)
         return srv
