@@ -56,9 +56,16 @@ def redis_server(prefix: str = "redis-") -> Iterator[int]:
 @contextmanager
 def pykey_process(prefix: str = "pykey-") -> Iterator[int]:
     """``python -m pykey`` on a free port, persistence off, in a directory of its own."""
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as workdir:
-        with server_process([sys.executable, "-m", "pykey", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", workdir, "--loglevel", "warning"],
-                            port, "pykey-server", timeout=20) as p:
+        with pykey_in(workdir, free_port()) as p:
             yield p
+
+
+@contextmanager
+def pykey_in(directory: str | os.PathLike, port: int, *args: str) -> Iterator[int]:
+    """``python -m pykey`` on ``port`` with its data in ``directory`` (what it loads at
+    startup: start it again there to test a restart), no save points, no AOF."""
+    with server_process([sys.executable, "-m", "pykey", "--port", str(port), "--bind", "127.0.0.1",
+                         "--save", "", "--appendonly", "no", "--dir", str(directory), "--loglevel", "warning",
+                         *args], port, "pykey-server", timeout=20) as p:
+        yield p

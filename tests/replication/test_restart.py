@@ -3,7 +3,6 @@ the replication ID and offset, so a restarted primary continues its replicas' st
 restarted replica continues from its primary's backlog, instead of a full sync."""
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,16 +11,14 @@ from pathlib import Path
 import redis
 
 from pykey.testing.embedded import free_port
-from pykey.testing.processes import server_process
+from pykey.testing.processes import pykey_in
 from pykey.testing.waiting import link_up, wait_for
 
 
 @contextmanager
-def pykey_in(directory: Path, port: int, *args: str) -> Iterator[redis.Redis]:
-    """``python -m pykey`` with its data in ``directory`` (what it loads at startup)."""
-    argv = [sys.executable, "-m", "pykey", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(directory), "--loglevel", "warning", *args]
-    with server_process(argv, port, "pykey-server", timeout=20):
+def pykey_at(directory: Path, port: int, *args: str) -> Iterator[redis.Redis]:
+    """A pykey process with its data in ``directory``, and a client on it."""
+    with pykey_in(directory, port, *args):
         client = redis.Redis(port=port, socket_timeout=10)
         try:
             yield client
@@ -37,7 +34,7 @@ def test_restarted_primary_continues_its_replica(pykey_factory, tmp_path):
     port = free_port()
     rep_srv = pykey_factory("--repl-timeout", "60")
     rep = redis.Redis(port=rep_srv.port, socket_timeout=10)
-    with pykey_in(tmp_path, port) as p:
+    with pykey_at(tmp_path, port) as p:
         rep.replicaof("127.0.0.1", port)
         wait_for(lambda: link_up(rep), what="the link")
         p.mset({"a": 1, "b": 2})
@@ -47,7 +44,7 @@ def test_restarted_primary_continues_its_replica(pykey_factory, tmp_path):
         assert p.save()
         after = p.info("replication")             # (a PING to the replica may fall between)
     time.sleep(0.4)                                   # "short" is expired when the file loads
-    with pykey_in(tmp_path, port) as p:
+    with pykey_at(tmp_path, port) as p:
         info = p.info("replication")
         assert info["master_replid2"] == before["master_replid"]
         assert before["master_repl_offset"] < info["second_repl_offset"] <= after["master_repl_offset"] + 1
@@ -71,13 +68,13 @@ def test_restarted_replica_continues_from_the_backlog(pykey_factory, tmp_path):
     p = redis.Redis(port=prim_srv.port, socket_timeout=10, db=2)
     port = free_port()
     replicaof = ("--replicaof", "127.0.0.1", str(prim_srv.port))
-    with pykey_in(tmp_path, port, *replicaof) as rep:
+    with pykey_at(tmp_path, port, *replicaof) as rep:
         wait_for(lambda: link_up(rep), what="the link")
         p.set("a", 1)
         wait_for(lambda: in_sync(p, rep), what="the replica to catch up")
         assert rep.save()
     p.set("missed", "while down")                     # only in the primary's backlog
-    with pykey_in(tmp_path, port, *replicaof) as rep:
+    with pykey_at(tmp_path, port, *replicaof) as rep:
         rep2 = redis.Redis(port=port, socket_timeout=10, db=2)
         wait_for(lambda: link_up(rep), what="the link after the restart")
         wait_for(lambda: rep2.get("missed") == b"while down", what="the missed write")
@@ -92,11 +89,11 @@ def test_no_replication_info_without_a_replication_chain(pykey_factory, tmp_path
     """A primary that never had a replica saves no repl-id (rdbPopulateSaveInfo), so a
     restart does not pretend to continue a stream nobody has."""
     port = free_port()
-    with pykey_in(tmp_path, port) as p:
+    with pykey_at(tmp_path, port) as p:
         p.set("k", "v")
         assert p.save()
     assert b"repl-id" not in (tmp_path / "dump.rdb").read_bytes()
-    with pykey_in(tmp_path, port) as p:
+    with pykey_at(tmp_path, port) as p:
         info = p.info("replication")
         assert info["second_repl_offset"] == -1 and info["repl_backlog_active"] == 0
         assert p.get("k") == b"v"
