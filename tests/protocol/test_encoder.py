@@ -11,6 +11,8 @@ import struct
 import subprocess
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pykey.errors import CommandError
 from pykey.protocol.dtoa import fpconv_dtoa
@@ -140,3 +142,20 @@ def test_fpconv_dtoa_differs_from_d2string_for_integers():
     assert format_double(1e17) == b"100000000000000000"
     assert fpconv_dtoa(-0.0) == b"-0"
     assert fpconv_dtoa(-math.inf) == b"-inf"
+
+
+_SHORT = st.binary(max_size=40)
+_AROUND_1K = st.binary(min_size=1020, max_size=1030)     # the header table ends at 1023
+
+
+@given(st.one_of(st.lists(_SHORT, max_size=40),
+                 st.lists(st.one_of(_SHORT, _SHORT, _SHORT, _AROUND_1K), max_size=40),
+                 st.lists(st.one_of(_SHORT, st.integers(), st.none(), st.builds(Raw, st.just(b":7\r\n"))),
+                          max_size=40)))
+def test_arrays_encode_element_by_element(items):
+    """Long arrays of bulk strings take a table-driven path: it must give exactly the bytes
+    of encoding each element in turn (Raw, a bytes subclass, stays raw)."""
+    expected = b"*%d\r\n" % len(items) + b"".join(encode(x) for x in items)
+    assert encode(items) == expected
+    assert encode(tuple(items)) == expected
+    assert encode(SetReply(items), True) == b"~%d\r\n" % len(items) + b"".join(encode(x, True) for x in items)
