@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = engine.config
     log.set_level(cfg["loglevel"])
     if cfg["logfile"]:
+        role = log.role                 # "S" already, when replicaof is configured
         log.__init__(cfg["loglevel"], cfg["logfile"])
+        log.role = role
     cfg.watch("loglevel", lambda old, new: log.set_level(new))
     loop_name = _event_loop_policy()
     log.notice("oO0OoO0OoO0Oo pykey is starting oO0OoO0OoO0Oo")

@@ -207,9 +207,9 @@ class NetServer:
             self._cron_handle.cancel()
         for srv in self.servers:
             srv.close()
+        self.engine.replica.shutdown()
         for client in list(self.engine.clients.values()):
             client.close()
-        self.engine.replica.shutdown()
         for srv in self.servers:
             try:
                 await asyncio.wait_for(srv.wait_closed(), 1)

@@ -170,6 +170,7 @@ class Replica:
         self.port = 0
         self.state = NONE
         self.gen = 0                         # connection attempts; stale ones are ignored
+        self.stopping = False                # the server shuts down: never reconnect
         self.attempt: Any = None             # the connect task while CONNECTING
         self.link: Any = None                # net/outgoing.OutgoingLink once connected
         self.inbuf = bytearray()             # handshake replies and snapshot bytes
@@ -272,7 +273,7 @@ class Replica:
     def _connect(self) -> bool:
         """connectWithPrimary: start a non-blocking connection."""
         open_link = getattr(self.server, "open_link", None)
-        if open_link is None or self.host is None:
+        if open_link is None or self.host is None or self.stopping:
             return False
         self.gen += 1
         try:
@@ -537,8 +538,11 @@ class Replica:
         self.lastio = time.time()
 
     def shutdown(self) -> None:
-        """The server is going away: a half-received snapshot is of no use after it (a
-        restart names its temp file anew), so the file goes rather than piling up."""
+        """The server is going away: no reconnecting to the primary when its link closes
+        (a dying replica must not start a sync that races its successor's), and a
+        half-received snapshot goes (a restart names its temp file anew)."""
+        self.stopping = True
+        self._cancel_handshake(reconnect=False)
         self._remove_tmpfile()
 
     def _remove_tmpfile(self) -> None:
@@ -795,7 +799,7 @@ class Replica:
         # replicationHandlePrimaryDisconnection
         self.state = CONNECT
         self.down_since = time.time()
-        if self.host is not None:
+        if self.host is not None and not self.stopping:
             log.notice(f"Reconnecting to PRIMARY {self.host}:{self.port}")
             self._connect()
 
