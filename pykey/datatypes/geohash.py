@@ -188,36 +188,23 @@ def geohash_string(score: float) -> bytes:
 
 
 # ----------------------------------------------------------------- neighbours
-def _move_x(bits: int, step: int, d: int) -> int:
-    if d == 0:
-        return bits
-    x = bits & 0xAAAAAAAAAAAAAAAA
-    y = bits & 0x5555555555555555
-    zz = 0x5555555555555555 >> (64 - step * 2)
-    if d > 0:
-        x = x + (zz + 1)
-    else:
-        x = x | zz
-        x = x - (zz + 1)
-    x &= _U64
-    x &= 0xAAAAAAAAAAAAAAAA >> (64 - step * 2)
-    return x | y
+_X_BITS = 0xAAAAAAAAAAAAAAAA      # longitude bits of an interleaved hash
+_Y_BITS = 0x5555555555555555      # latitude bits
 
 
-def _move_y(bits: int, step: int, d: int) -> int:
+def _move(bits: int, step: int, d: int, mine: int, other: int) -> int:
+    """geohash_move_x / geohash_move_y: one cell along the axis whose bits are ``mine``
+    (``d`` is -1, 0 or 1), the ``other`` axis kept."""
     if d == 0:
         return bits
-    x = bits & 0xAAAAAAAAAAAAAAAA
-    y = bits & 0x5555555555555555
-    zz = 0xAAAAAAAAAAAAAAAA >> (64 - step * 2)
+    a = bits & mine
+    zz = other >> (64 - step * 2)
     if d > 0:
-        y = y + (zz + 1)
+        a = a + (zz + 1)
     else:
-        y = y | zz
-        y = y - (zz + 1)
-    y &= _U64
-    y &= 0x5555555555555555 >> (64 - step * 2)
-    return x | y
+        a = (a | zz) - (zz + 1)
+    a &= _U64 & (mine >> (64 - step * 2))
+    return a | (bits & other)
 
 
 # the search order of Valkey's membersOfAllNeighbors, as (name, dx, dy)
@@ -227,7 +214,8 @@ NEIGHBOURS = (("north", 0, 1), ("south", 0, -1), ("east", 1, 0), ("west", -1, 0)
 
 
 def neighbours(bits: int, step: int) -> dict[str, int]:
-    return {name: _move_y(_move_x(bits, step, dx), step, dy) for name, dx, dy in NEIGHBOURS}
+    return {name: _move(_move(bits, step, dx, _X_BITS, _Y_BITS), step, dy, _Y_BITS, _X_BITS)
+            for name, dx, dy in NEIGHBOURS}
 
 
 # ----------------------------------------------------------------- search shapes
