@@ -19,6 +19,7 @@ from ..persistence import dump as dumpfmt
 from ..persistence import rdb
 from ..persistence.encoding import RdbError
 from ..persistence.snapshot import SaveError
+from ..protocol.encoder import encode_command
 from ..protocol.replies import OK, Simple
 from .debug import debug_subcommand
 from .util import parse_int
@@ -204,10 +205,6 @@ def _drop_link(server: Any, host: bytes, port: bytes) -> None:
         link.close()
 
 
-def _bulk(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
-
-
 @command("migrate", arity=-6, flags="write", group="generic", since="2.6.0", acl="keyspace dangerous",
          tips="nondeterministic_output", keys=(3, 3, 1), getkeys=_migrate_keys,
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 3), ("range", 0, 1, 0)),
@@ -268,10 +265,10 @@ def migrate(c: Client, host: bytes, port: bytes, key: bytes, dbarg: bytes, timeo
         link = _migrate_link(server, host, port, timeout)
         parts = []
         if password is not None:
-            parts.append(_bulk(b"AUTH", username, password) if username is not None else _bulk(b"AUTH", password))
+            parts.append(encode_command((b"AUTH", username, password) if username is not None else (b"AUTH", password)))
         select = link.last_dbid != dbid
         if select:
-            parts.append(_bulk(b"SELECT", b"%d" % dbid))
+            parts.append(encode_command((b"SELECT", b"%d" % dbid)))
         sent = []
         for k, v in found:
             ttl = 0
@@ -282,7 +279,7 @@ def migrate(c: Client, host: bytes, port: bytes, key: bytes, dbarg: bytes, timeo
                     continue
                 ttl = max(ttl, 1)
             payload = dumpfmt.create(v, server.config)
-            parts.append(_bulk(b"RESTORE", k, b"%d" % ttl, payload, *((b"REPLACE",) if replace else ())))
+            parts.append(encode_command((b"RESTORE", k, b"%d" % ttl, payload, *((b"REPLACE",) if replace else ()))))
             sent.append(k)
         link.sock.settimeout(timeout)
         try:

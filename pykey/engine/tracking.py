@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..protocol.encoder import encode_command
+
 if TYPE_CHECKING:
     from ..keyspace.database import Database
     from .client import Client
@@ -58,10 +60,6 @@ class Bcast:
     def __init__(self) -> None:
         self.clients: dict[Client, None] = {}
         self.keys: dict[bytes, Client | None] = {}
-
-
-def _keys_array(keys: list[bytes]) -> bytes:
-    return b"*%d\r\n" % len(keys) + b"".join(b"$%d\r\n%s\r\n" % (len(k), k) for k in keys)
 
 
 class Tracking:
@@ -201,7 +199,7 @@ class Tracking:
             if t is None or t.bcast or (t.noloop and target is current):
                 continue
             if frame is None:
-                frame = _keys_array([key])
+                frame = encode_command([key])
             self.send(target, frame)
 
     def _remember_for_broadcast(self, key: bytes, who: Client | None) -> None:
@@ -224,13 +222,13 @@ class Tracking:
             if not state.keys:
                 continue
             keys = sorted(state.keys)        # Valkey walks a radix tree: sorted order
-            common = _keys_array(keys)
+            common = encode_command(keys)
             for c in list(state.clients):
                 t = c.tracking
                 if t is not None and t.noloop:
                     own = [k for k in keys if state.keys[k] is not c]
                     if own:
-                        self.send(c, _keys_array(own))
+                        self.send(c, encode_command(own))
                 else:
                     self.send(c, common)
             state.keys = {}
@@ -280,7 +278,7 @@ class Tracking:
             key = next(iter(table))
             ids = table.pop(key)
             self.total_items -= len(ids)
-            frame = _keys_array([key])
+            frame = encode_command([key])
             for cid in ids:
                 target = clients.get(cid)
                 if target is not None and target.tracking is not None and not target.tracking.bcast:

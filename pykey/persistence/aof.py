@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine import latency
 from ..log import log
 from ..protocol.dtoa import d2string
+from ..protocol.encoder import encode_command, encode_in_db
 from . import rdb
 from .encoding import RdbError
 
@@ -43,10 +44,6 @@ ITEMS_PER_CMD = 64                 # AOF_REWRITE_ITEMS_PER_CMD
 
 class AofError(RdbError):
     """An AOF that cannot be loaded (the text says why)."""
-
-
-def encode_command(argv: list[bytes]) -> bytes:
-    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
 
 
 # ====================================================================== the manifest
@@ -243,11 +240,9 @@ class AppendOnly:
         the replicas only: ``target`` 2, from server.set_repl or PUBLISH)."""
         if self.fd < 0 or getattr(argv, "target", 1) == 2:
             return
-        if dbid >= 0 and dbid != self.seldb:
-            data = encode_command([b"SELECT", b"%d" % dbid]) + encode_command(argv)
+        data = encode_in_db(dbid, self.seldb, argv)
+        if dbid >= 0:
             self.seldb = dbid
-        else:
-            data = encode_command(argv)
         t0 = latency.start(self.server)
         try:
             os.write(self.fd, data)

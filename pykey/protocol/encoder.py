@@ -21,6 +21,20 @@ def bulk(b: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(b), b)
 
 
+def encode_command(argv: list[bytes] | tuple[bytes, ...]) -> bytes:
+    """An array of bulk strings, the form a command travels in from a client, in the AOF
+    and in the replication stream (whatever the protocol version of anyone's replies)."""
+    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
+
+
+def encode_in_db(dbid: int, seldb: int, argv: list[bytes]) -> bytes:
+    """``argv`` for a stream (AOF, replicas) whose selected database is ``seldb``: after a
+    SELECT when it is in another database (``dbid`` -1: MULTI/EXEC, in none)."""
+    if dbid >= 0 and dbid != seldb:
+        return encode_command([b"SELECT", b"%d" % dbid]) + encode_command(argv)
+    return encode_command(argv)
+
+
 def encode(value: object, resp3: bool = False) -> bytes:
     """Encode one reply. Hot types are tested first."""
     cls = value.__class__

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from .encoder import encode_command
 from .parser import RequestParser
 
 try:
@@ -33,10 +34,6 @@ except ImportError:  # pragma: no cover - hiredis is a dependency; this keeps pu
 # ``*2147483647`` (16 GB of address space) blocks the event loop for seconds.
 _SUSPECT = re.compile(rb"\n(?:[+=(~|%>]|\*[^\r\n]{7})")
 _BIG_ARRAY = re.compile(rb"\*[^\r\n]{7}")
-
-
-def _encoded(argv: list[bytes]) -> bytes:
-    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
 
 
 class RequestReader:
@@ -105,7 +102,7 @@ class RequestReader:
         """Did hiredis stop exactly after a command? A suffix match alone is fooled by nested
         arrays (``*2\r\n*0\r\n`` ends like ``*0``), so it is trusted only when the chunk holds no
         '*' beyond one per command; otherwise the consumed length is counted exactly."""
-        if not data.endswith(_encoded(last)):
+        if not data.endswith(encode_command(last)):
             return False
         if len(self._chunks) == 1 and data.count(b"*") == len(out) + empties:
             return True
@@ -119,7 +116,7 @@ class RequestReader:
         and reads some items hiredis waits on ('%1', '$3' at a boundary) as inline lines."""
         if out or empties:
             held = b"".join(self._chunks)
-            consumed = sum(map(len, map(_encoded, out))) + 4 * empties  # "*0\r\n" each
+            consumed = sum(map(len, map(encode_command, out))) + 4 * empties  # "*0\r\n" each
             tail = held[consumed:]
             if not tail:
                 self._chunks = []

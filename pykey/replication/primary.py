@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..log import log
 from ..persistence import rdb
+from ..protocol.encoder import encode_in_db
 from .backlog import Backlog
 
 if TYPE_CHECKING:
@@ -43,11 +44,6 @@ BULK_CHUNK = 4 << 20
 
 def new_replid() -> str:
     return os.urandom(20).hex()
-
-
-def encode_command(argv: list[bytes]) -> bytes:
-    """One command as the RESP array a replica reads."""
-    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
 
 
 class ReplicaLink:
@@ -118,11 +114,9 @@ class Primary:
         meant for the AOF only: ``target`` 1, from server.set_repl(server.REPL_AOF))."""
         if self.proxying or getattr(argv, "target", 2) == 1:
             return
-        if dbid >= 0 and dbid != self.seldb:
-            data = encode_command([b"SELECT", b"%d" % dbid]) + encode_command(argv)
+        data = encode_in_db(dbid, self.seldb, argv)
+        if dbid >= 0:
             self.seldb = dbid
-        else:
-            data = encode_command(argv)
         self._write(data)
 
     def _write(self, data: bytes) -> None:

@@ -39,7 +39,7 @@ from ..engine.client import Client
 from ..errors import CommandError
 from ..log import log
 from ..persistence import rdb
-from .primary import encode_command
+from ..protocol.encoder import encode_command
 
 if TYPE_CHECKING:
     from ..engine.server import Server

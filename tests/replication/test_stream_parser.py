@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pykey.replication.primary import encode_command
+from pykey.protocol.encoder import encode_command
 from pykey.replication.replica import parse_commands
 
 
