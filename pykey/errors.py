@@ -289,7 +289,6 @@ EXECABORT = CommandError("EXECABORT Transaction discarded because of previous er
 REPLICA_KEYSPACE = err("Replica can't interact with the keyspace")
 MONITOR_DENY_BLOCKING = err("MONITOR isn't allowed for DENY BLOCKING client")
 PAUSE_MODE = err("CLIENT PAUSE mode must be WRITE or ALL")
-PAUSE_TIMEOUT_NOT_INTEGER = err("timeout is not an integer or out of range")
 
 
 def execabort_because(error: CommandError) -> CommandError:

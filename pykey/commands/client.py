@@ -8,6 +8,7 @@ from ..engine.client import Client
 from ..engine.registry import command, container
 from ..net.connection import NOREPLY
 from ..protocol.replies import OK, Verbatim
+from .cmdargs import parse_timeout_ms
 from .server import help_reply
 from .util import parse_int
 
@@ -386,9 +387,7 @@ def client_pause(c: Client, timeout: bytes, *mode: bytes):
             pause_all = False
         elif low != b"all":
             raise errors.PAUSE_MODE
-    ms = parse_int(timeout, errors.PAUSE_TIMEOUT_NOT_INTEGER)
-    if ms < 0:
-        raise errors.TIMEOUT_NEGATIVE
+    ms = parse_timeout_ms(timeout, c.server.now_ms)
     end = 0
     if ms > 0:
         now = c.server.now_ms

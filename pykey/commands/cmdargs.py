@@ -1,6 +1,6 @@
 """Argument parsing several command groups share (lists, sets, sorted sets): Valkey's
 getRangeLongFromObjectOrReply and the ``numkeys key... <where> [COUNT n]`` tail of
-LMPOP/ZMPOP and their blocking forms. A helper module (it declares no command) like util.py:
+LMPOP/ZMPOP and their blocking forms, millisecond timeouts. A helper module (it declares no command) like util.py:
 the package imports it with the command modules, harmlessly."""
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ def range_long(arg: bytes, lo: int, hi: int, error: errors.CommandError | None =
     if v < lo or v > hi:
         raise error or errors.long_out_of_range(lo, hi)
     return v
+
+
+def parse_timeout_ms(arg: bytes, now_ms: int) -> int:
+    """getTimeoutFromObjectOrReply in milliseconds (WAIT, WAITAOF, CLIENT PAUSE, XREAD
+    BLOCK): a non-negative integer whose deadline still fits a long long."""
+    ms = parse_int(arg, errors.TIMEOUT_NOT_INTEGER)
+    if ms < 0:
+        raise errors.TIMEOUT_NEGATIVE
+    if ms > LONG_MAX - now_ms:
+        raise errors.TIMEOUT_OUT_OF_RANGE
+    return ms
 
 
 def parse_mpop(numkeys_arg: bytes, rest: tuple[bytes, ...], first: bytes,

@@ -11,6 +11,7 @@ from ..engine.client import Client
 from ..engine.registry import command
 from ..log import log
 from ..protocol.replies import OK, Raw, Simple
+from .cmdargs import parse_timeout_ms
 from .util import parse_int
 
 _SYNC_FLAGS = "no_async_loading admin no_multi noscript"
@@ -98,13 +99,7 @@ def wait(c: Client, numreplicas: bytes, timeout: bytes) -> Any:
     if c.server.replica.host is not None:
         raise errors.WAIT_ON_REPLICA
     n = parse_int(numreplicas)
-    try:
-        ms = parse_int(timeout)
-    except errors.CommandError:
-        raise errors.err("timeout is not an integer or out of range") from None
-    if ms < 0:
-        raise errors.err("timeout is negative")
-    return c.server.replication.wait(c, n, ms)
+    return c.server.replication.wait(c, n, parse_timeout_ms(timeout, c.server.now_ms))
 
 
 @command("waitaof", arity=4, flags="blocking", acl="connection !group", group="generic", since="7.2.0",
@@ -119,12 +114,7 @@ def waitaof(c: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes) -> A
     n = parse_int(numreplicas)
     if n < 0:
         raise errors.err("value is out of range, must be positive")
-    try:
-        ms = parse_int(timeout)
-    except errors.CommandError:
-        raise errors.err("timeout is not an integer or out of range") from None
-    if ms < 0:
-        raise errors.err("timeout is negative")
+    ms = parse_timeout_ms(timeout, c.server.now_ms)
     if c.server.replica.host is not None:
         raise errors.WAITAOF_ON_REPLICA
     if local and c.server.aof.state == "off":

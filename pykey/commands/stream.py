@@ -33,10 +33,10 @@ from ..engine.registry import KeySpec, command, container
 from ..persistence import streams as _rdb_codec  # noqa: F401  (teaches RDB/DUMP/RESTORE about streams)
 from ..protocol.encoder import encode
 from ..protocol.replies import NULL_ARRAY, OK, Raw, Simple
+from .cmdargs import parse_timeout_ms
 from .server import help_reply
 from .util import parse_int
 
-_LLONG_MAX = 2**63 - 1
 _LONG_MAX = 2**63 - 1          # C long on 64-bit: XAUTOCLAIM's COUNT bound
 
 
@@ -426,12 +426,7 @@ def _parse_read(c: Client, args: tuple[bytes, ...], group_cmd: bool) -> _ReadArg
         opt = args[i - 1].lower()
         if opt == b"block" and more:
             i += 1
-            t = parse_int(args[i - 1], errors.TIMEOUT_NOT_INTEGER)
-            if t < 0:
-                raise errors.TIMEOUT_NEGATIVE
-            if t > 0 and t > _LLONG_MAX - c.server.now_ms:
-                raise errors.TIMEOUT_OUT_OF_RANGE
-            r.timeout = t
+            r.timeout = parse_timeout_ms(args[i - 1], c.server.now_ms)
         elif opt == b"count" and more:
             i += 1
             r.count = max(parse_int(args[i - 1]), 0)

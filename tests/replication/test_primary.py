@@ -229,6 +229,9 @@ def test_wait_counts_acks_and_blocks_until_enough(srv, rc):
         rc.execute_command("WAIT", 1, -1)
     with pytest.raises(redis.ResponseError, match="^timeout is not an integer or out of range$"):
         rc.execute_command("WAIT", 1, "x")
+    for cmd in (["WAIT", 1], ["WAITAOF", 0, 0], ["CLIENT", "PAUSE"]):       # deadline past LLONG_MAX
+        with pytest.raises(redis.ResponseError, match="^timeout is out of range$"):
+            rc.execute_command(*cmd, 2**63 - 1)
     rep = Replica(srv.port)
     rep.send("PSYNC", "?", "-1")
     offset = int(rep.line().split()[2])
