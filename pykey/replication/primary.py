@@ -120,14 +120,18 @@ class Primary:
         self._write(data)
 
     def _write(self, data: bytes) -> None:
-        backlog = self.backlog
-        if backlog is None:
+        if self.backlog is None:
             return
-        backlog.feed(data)
-        self.offset += len(data)
+        self._send(data)
         writer = self.server.executing or getattr(self.server, "writing_client", None)
         if writer is not None:              # WAIT waits for the offset after a client's last write
             writer.extra["woff"] = self.offset
+
+    def _send(self, data: bytes) -> None:
+        """Into the backlog (advancing the offset) and to every replica: online ones at
+        once, those waiting for their snapshot once it is through."""
+        self.backlog.feed(data)
+        self.offset += len(data)
         for link in self.replicas.values():
             state = link.state
             if state == ONLINE:
@@ -150,18 +154,8 @@ class Primary:
         """A replica's share of its primary's stream, byte for byte, to its own replicas and
         backlog (replicationFeedStreamFromPrimaryStream): it advances our offset as it did
         the primary's, so sub-replicas share the primary's replication ID and offsets."""
-        backlog = self.backlog
-        if backlog is None:
-            return
-        backlog.feed(data)
-        self.offset += len(data)
-        for link in self.replicas.values():
-            state = link.state
-            if state == ONLINE:
-                link.client.send(data)
-                self.stat_repl_output_bytes += len(data)
-            elif state == WAIT_BGSAVE_END or state == SEND_BULK:
-                link.pending.append(data)
+        if self.backlog is not None:
+            self._send(data)
 
     def ensure_backlog(self) -> None:
         """A replica keeps a backlog from its first sync on, under its primary's ID, so that
