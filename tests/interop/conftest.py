@@ -3,7 +3,7 @@ relative installed on CI), on a free port, with persistence off."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -79,6 +79,17 @@ def pykey_raw(pykey_server) -> Iterator[RawClient]:
     c.call("FLUSHALL")
     yield c
     c.close()
+
+
+@pytest.fixture
+def both(pykey_raw: RawClient, redis_raw: RawClient) -> Callable[..., bytes]:
+    """Send one command to pykey and to redis-server (both flushed first): the same reply
+    bytes from each, returned."""
+    def call(*cmd: bytes | str | int) -> bytes:
+        ours, theirs = pykey_raw.call(*cmd), redis_raw.call(*cmd)
+        assert ours == theirs, cmd
+        return ours
+    return call
 
 
 @pytest.fixture(scope="session")

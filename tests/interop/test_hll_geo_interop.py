@@ -210,79 +210,59 @@ def test_geo_searches_digit_for_digit(redis_port, pykey_server, raw_client, seed
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_bit_commands_random_against_redis(redis_port, pykey_server, raw_client, seed):
+def test_bit_commands_random_against_redis(both, seed):
     """Random strings, ranges (negative, reversed, past the end, BIT and BYTE) and BITFIELD
     programs: the same reply bytes from both servers."""
     rng = random.Random(seed)
-    ours, theirs = raw_client(pykey_server.port), raw_client(redis_port)
-
-    def both(*cmd):
-        a, b = ours.call(*cmd), theirs.call(*cmd)
-        assert a == b, cmd
-        return a
-    try:
-        both("FLUSHALL")
-        for _ in range(150):
-            value = bytes(rng.choice([0, 255, rng.randrange(256)]) for _ in range(rng.randrange(0, 9)))
-            both("SET", "s", value)
-            n = len(value) * 8 + 3
-            for _ in range(4):
-                a, b = str(rng.randint(-n, n)), str(rng.randint(-n, n))
-                unit = rng.choice([[], ["BIT"], ["BYTE"]])
-                both("BITCOUNT", "s", a, b, *unit)
-                both("BITPOS", "s", str(rng.randint(0, 1)), a, *([b, *unit] if unit or rng.random() < 0.5 else []))
-            ops: list[str] = []
-            for _ in range(rng.randint(1, 4)):
-                signed = rng.random() < 0.5
-                bits = rng.randint(1, 64 if signed else 63)
-                t = f"{'i' if signed else 'u'}{bits}"
-                off = f"#{rng.randrange(4)}" if rng.random() < 0.3 else str(rng.randrange(80))
-                kind = rng.choice(["GET", "SET", "INCRBY", "OVERFLOW"])
-                if kind == "OVERFLOW":
-                    ops += ["OVERFLOW", rng.choice(["WRAP", "SAT", "FAIL"])]
-                elif kind == "GET":
-                    ops += ["GET", t, off]
-                else:
-                    ops += [kind, t, off, str(rng.randint(-2**63, 2**63 - 1) if rng.random() < 0.3
-                                              else rng.randint(-300, 300))]
-            both("BITFIELD", "s", *ops)
-            both("GET", "s")
-            both("SETBIT", "t", str(rng.randrange(64)), str(rng.randint(0, 1)))
-            op = rng.choice(["AND", "OR", "XOR", "NOT"])
-            both("BITOP", op, "d", *(["s"] if op == "NOT" else rng.sample(["s", "t", "nokey"], rng.randint(1, 3))))
-            both("GET", "d")
-    finally:
-        ours.close()
-        theirs.close()
+    both("FLUSHALL")
+    for _ in range(150):
+        value = bytes(rng.choice([0, 255, rng.randrange(256)]) for _ in range(rng.randrange(0, 9)))
+        both("SET", "s", value)
+        n = len(value) * 8 + 3
+        for _ in range(4):
+            a, b = str(rng.randint(-n, n)), str(rng.randint(-n, n))
+            unit = rng.choice([[], ["BIT"], ["BYTE"]])
+            both("BITCOUNT", "s", a, b, *unit)
+            both("BITPOS", "s", str(rng.randint(0, 1)), a, *([b, *unit] if unit or rng.random() < 0.5 else []))
+        ops: list[str] = []
+        for _ in range(rng.randint(1, 4)):
+            signed = rng.random() < 0.5
+            bits = rng.randint(1, 64 if signed else 63)
+            t = f"{'i' if signed else 'u'}{bits}"
+            off = f"#{rng.randrange(4)}" if rng.random() < 0.3 else str(rng.randrange(80))
+            kind = rng.choice(["GET", "SET", "INCRBY", "OVERFLOW"])
+            if kind == "OVERFLOW":
+                ops += ["OVERFLOW", rng.choice(["WRAP", "SAT", "FAIL"])]
+            elif kind == "GET":
+                ops += ["GET", t, off]
+            else:
+                ops += [kind, t, off, str(rng.randint(-2**63, 2**63 - 1) if rng.random() < 0.3
+                                          else rng.randint(-300, 300))]
+        both("BITFIELD", "s", *ops)
+        both("GET", "s")
+        both("SETBIT", "t", str(rng.randrange(64)), str(rng.randint(0, 1)))
+        op = rng.choice(["AND", "OR", "XOR", "NOT"])
+        both("BITOP", op, "d", *(["s"] if op == "NOT" else rng.sample(["s", "t", "nokey"], rng.randint(1, 3))))
+        both("GET", "d")
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_corrupted_hll_same_replies(redis_port, pykey_server, raw_client, seed):
+def test_corrupted_hll_same_replies(both, seed):
     """Randomly damaged HLL strings: the same counts, errors and resulting bytes."""
     rng = random.Random(100 + seed)
-    ours, theirs = raw_client(pykey_server.port), raw_client(redis_port)
-
-    def both(*cmd):
-        a, b = ours.call(*cmd), theirs.call(*cmd)
-        assert a == b, cmd
-        return a
-    try:
-        both("FLUSHALL")
-        for _ in range(60):
-            both("DEL", "h")
-            both("PFADD", "h", *[str(rng.random()) for _ in range(rng.choice([1, 5, 50, 400]))])
-            length = int(both("STRLEN", "h")[1:-2])
-            for _ in range(rng.randint(1, 3)):
-                both("SETRANGE", "h", str(rng.randrange(16, length)), bytes([rng.randrange(256)]))
-            both("PFCOUNT", "h")
-            both("PFADD", "h", *[str(rng.random()) for _ in range(rng.choice([1, 3, 20]))])
-            both("GET", "h")
-            both("PFCOUNT", "h", "h")
-            both("PFMERGE", "m", "h")
-            both("GET", "m")
-    finally:
-        ours.close()
-        theirs.close()
+    both("FLUSHALL")
+    for _ in range(60):
+        both("DEL", "h")
+        both("PFADD", "h", *[str(rng.random()) for _ in range(rng.choice([1, 5, 50, 400]))])
+        length = int(both("STRLEN", "h")[1:-2])
+        for _ in range(rng.randint(1, 3)):
+            both("SETRANGE", "h", str(rng.randrange(16, length)), bytes([rng.randrange(256)]))
+        both("PFCOUNT", "h")
+        both("PFADD", "h", *[str(rng.random()) for _ in range(rng.choice([1, 3, 20]))])
+        both("GET", "h")
+        both("PFCOUNT", "h", "h")
+        both("PFMERGE", "m", "h")
+        both("GET", "m")
 
 
 def test_geo_count_with_ties_picks_like_valkey(redis_port, pykey_server, raw_client):
