@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from pykey.datatypes import geohash as gh
+from pykey.testing.replies import error_text as err
 
 SICILY = (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania")
 
@@ -22,11 +23,6 @@ def raw(r, *args):
     finally:
         r2.close()
 
-
-def err(r, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
 
 
 @pytest.fixture

@@ -8,12 +8,7 @@ import pytest
 import redis
 
 from pykey.engine.client import Client
-
-
-def err(r: redis.Redis, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
+from pykey.testing.replies import error_text as err
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ GET (#, ->), STORE, errors, events and propagation, as Valkey 8.0 gives them."""
 from __future__ import annotations
 
 import pytest
-import redis
 
 from pykey.testing import EmbeddedServer
 from pykey.testing.recording import record_events
+from pykey.testing.replies import error_text as err
 
 
 @pytest.fixture
@@ -21,11 +21,6 @@ def events(pykey_server: EmbeddedServer):
     with record_events(pykey_server) as got:
         yield got
 
-
-def err(r, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
 
 
 def test_numeric_and_alpha(rc):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-import redis
 
 from pykey.testing import EmbeddedServer
 from pykey.testing.raw import redis_connections
 from pykey.testing.recording import record_events
+from pykey.testing.replies import error_text as err
 from pykey.testing.waiting import wait_blocked
 
 
@@ -93,11 +93,6 @@ def rc(r):
     r.response_callbacks.clear()
     return r
 
-
-def err(r, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
 
 
 # ---------------------------------------------------------------------- ZADD / ZINCRBY

@@ -4,23 +4,13 @@ tails, and the manifest."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 import redis
 
 from pykey.persistence.aof import Manifest, parse_commands
 
-from .test_commands import _start
-
-
-def _wait(pred, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
+from .test_commands import _start, _wait
 
 
 @pytest.fixture
