@@ -14,15 +14,12 @@ cannot hide a mistake of ours.
 """
 from __future__ import annotations
 
-import glob
-import json
 import os
 import socket
 
 import hiredis
 import pytest
-
-VALKEY_JSON = "/tmp/valkey/src/commands"
+from test_command_info import VALKEY_JSON, _valkey_table  # the same directory (on sys.path)
 
 # (command, Redis 7.0 path) -> Valkey 8 name: arguments 7.2 renamed though their name had no '_'.
 RENAMED: dict[tuple[str, str], str] = {
@@ -283,15 +280,8 @@ def _valkey_arg(d: dict) -> dict[str, object]:
     return out
 
 
-def _valkey_table() -> dict[str, list[dict]]:
-    table = {}
-    for path in glob.glob(os.path.join(VALKEY_JSON, "*.json")):
-        with open(path) as f:
-            for name, spec in json.load(f).items():
-                full = (spec["container"].lower() + "|" + name.lower()
-                        if "container" in spec else name.lower())
-                table[full] = [_valkey_arg(a) for a in spec.get("arguments", [])]
-    return table
+def _valkey_args() -> dict[str, list[dict]]:
+    return {name: [_valkey_arg(a) for a in spec.get("arguments", [])] for name, spec in _valkey_table().items()}
 
 
 def test_matches_valkey_8_table(ours):
@@ -299,7 +289,7 @@ def test_matches_valkey_8_table(ours):
     (so every command with arguments in Valkey has them here)."""
     if not os.path.isdir(VALKEY_JSON):
         pytest.skip("no Valkey source checkout")
-    valkey = _valkey_table()
+    valkey = _valkey_args()
     wrong = [name for name in sorted(set(ours) & set(valkey))
              if name not in NEWER_THAN_8_0 and ours[name] != valkey[name]]
     assert not wrong, wrong
