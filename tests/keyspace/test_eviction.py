@@ -177,9 +177,10 @@ def test_lru_keeps_recently_used_keys(pykey_factory):
         r.strlen(k)                                      # and used again
     evicted = _squeeze(srv, 10_000_000)                   # about 100 keys must go
     assert 80 <= evicted <= 105, evicted
-    # Valkey's approximation (10 samples, a pool of 16): the old keys go first
-    assert r.exists(*new) >= 95
-    assert r.exists(*old) <= 100 - (evicted - 5)
+    # Valkey's approximation (10 samples, a pool of 16): the old keys go first; the last
+    # few old keys may be missed by the samples (0-5 new keys evicted in 25 runs, 6 once)
+    assert r.exists(*new) >= 90
+    assert r.exists(*old) <= 100 - (evicted - 10)
 
 
 def test_lfu_keeps_frequently_used_keys(pykey_factory):
